@@ -1,0 +1,85 @@
+#include "engine/hash.h"
+
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+#include <cstdint>
+#include <stdexcept>
+
+namespace kiln {
+namespace {
+
+std::string ToHex(const unsigned char* bytes, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
+struct CacheKeyHasher::State {
+  XXH3_state_t* xxh = XXH3_createState();
+  ~State() { XXH3_freeState(xxh); }
+};
+
+CacheKeyHasher::CacheKeyHasher() : state_(std::make_unique<State>()) {
+  if (!state_->xxh) throw std::bad_alloc();
+  XXH3_128bits_reset(state_->xxh);
+}
+CacheKeyHasher::~CacheKeyHasher() = default;
+
+void CacheKeyHasher::Update(const void* data, size_t size) {
+  XXH3_128bits_update(state_->xxh, data, size);
+}
+
+void CacheKeyHasher::AddField(std::string_view field) {
+  const uint64_t size = field.size();
+  Update(&size, sizeof size);
+  Update(field.data(), field.size());
+}
+
+std::string CacheKeyHasher::HexDigest() const {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state_->xxh));
+  return ToHex(canonical.digest, sizeof canonical.digest);
+}
+
+struct Sha256::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : state_(std::make_unique<State>()) {
+  if (!state_->ctx || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("cannot initialise SHA-256");
+}
+Sha256::~Sha256() = default;
+
+void Sha256::Update(const void* data, size_t size) {
+  if (EVP_DigestUpdate(state_->ctx, data, size) != 1) throw std::runtime_error("SHA-256 failed");
+}
+
+std::string Sha256::HexDigest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(state_->ctx, digest, &size) != 1) throw std::runtime_error("SHA-256 failed");
+  return ToHex(digest, size);
+}
+
+std::string Sha256Digest(std::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.Digest();
+}
+
+std::string CacheKey(std::string_view data) {
+  CacheKeyHasher h;
+  h.Update(data.data(), data.size());
+  return h.HexDigest();
+}
+
+}  // namespace kiln
