@@ -1,12 +1,13 @@
 // kiln: builds container images from Dockerfiles through ninja, without a daemon.
+// This file only dispatches; each command family lives in its own file.
 #include <cstdio>
-#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/command_table.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::printf("Usage: kiln COMMAND [OPTIONS]\n");
-    return argc < 2 ? 2 : 0;
-  }
-  std::fprintf(stderr, "kiln: '%s' is not a kiln command.\nSee 'kiln --help'.\n", argv[1]);
-  return 2;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return kiln::cli::Dispatch(args);
 }

@@ -1,0 +1,66 @@
+#include "cli/command_table.h"
+
+#include <cstdio>
+#include <functional>
+#include <string_view>
+
+#if __has_include("cli/parse_command.h")
+#include "cli/parse_command.h"
+#define KILN_HAVE_PARSE 1
+#endif
+#if __has_include("cli/graph_command.h")
+#include "cli/graph_command.h"
+#define KILN_HAVE_GRAPH 1
+#endif
+
+namespace kiln::cli {
+namespace {
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  std::function<int(const std::vector<std::string>&)> run;
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+#ifdef KILN_HAVE_PARSE
+      {"parse", "Print a Dockerfile's syntax tree", RunParseCommand},
+#endif
+#ifdef KILN_HAVE_GRAPH
+      {"graph", "Print the step graph of a build (dot or json)", RunGraphCommand},
+#endif
+  };
+  return commands;
+}
+
+void PrintUsage(std::FILE* out) {
+  std::fprintf(out,
+               "Usage:  kiln COMMAND [OPTIONS]\n\n"
+               "Builds container images from Dockerfiles through ninja, without a daemon.\n\n"
+               "Commands:\n");
+  for (const Command& c : Commands())
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                 static_cast<int>(c.summary.size()), c.summary.data());
+  std::fprintf(out, "\nRun 'kiln COMMAND --help' for more information on a command.\n");
+}
+
+}  // namespace
+
+int Dispatch(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    PrintUsage(stderr);
+    return kUsageError;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(stdout);
+    return kSuccess;
+  }
+  for (const Command& c : Commands()) {
+    if (c.name == args[0]) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  std::fprintf(stderr, "kiln: '%s' is not a kiln command.\nSee 'kiln --help'\n", args[0].c_str());
+  return kUsageError;
+}
+
+}  // namespace kiln::cli
