@@ -1,0 +1,47 @@
+// StepGraph -> build.ninja. Every edge is keyed on content: a hashing edge per set of context
+// inputs and an edge per step, each rewriting its output only when the content changed
+// (`restat = 1`), so `touch` rebuilds nothing and a step that reproduces its result stops the chain.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "frontend/step_graph.h"
+
+namespace kiln {
+
+/// One image of the generated file: a lowered graph and where its result goes.
+struct NinjaImage {
+  std::string name;        ///< ninja target name (phony), e.g. "image" or a manifest entry's name
+  std::string graph_file;  ///< path, relative to the build dir, of the StepGraph JSON
+  const StepGraph* graph = nullptr;
+  std::string iid_file;    ///< relative path of the file receiving the image id
+};
+
+struct NinjaOptions {
+  std::string kiln;       ///< absolute path of the kiln program the edges run
+  std::string build_dir;  ///< absolute path of the build directory (ninja's -C)
+  /// Files whose change regenerates build.ninja (Dockerfiles, ignore files, the options file,
+  /// context directories so a new ignore file is noticed). Must exist.
+  std::vector<std::string> regenerate_inputs;
+  int run_jobs = 2;  ///< how many RUN steps may run at once
+};
+
+/// Content-derived identity of every step of `graph`: same identity = same edge, so identical
+/// steps of different stages or images share one edge. Index = step id.
+std::vector<std::string> StepEdgeKeys(const StepGraph& graph);
+
+/// The identity of a step's set of context inputs, or "" when the step reads no context files.
+std::string InputSetKey(const StepGraph& graph, const Step& step);
+
+/// Writes the text of build.ninja for `images`.
+std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOptions& options);
+
+/// Paths (relative to the build dir) of a step's result stamp and record, and of an input set's
+/// digest stamp; the generator and the commands that the edges run share them.
+std::string StepResultPath(const std::string& edge_key);
+std::string StepRecordPath(const std::string& edge_key);
+std::string InputDigestPath(const std::string& input_key);
+
+}  // namespace kiln

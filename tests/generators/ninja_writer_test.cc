@@ -1,0 +1,102 @@
+#include "generators/ninja_writer.h"
+
+#include <catch2/catch.hpp>
+
+namespace kiln {
+namespace {
+
+Step MakeStep(int id, int stage, int parent, StepKind kind, std::string text) {
+  Step s;
+  s.id = id;
+  s.stage = stage;
+  s.parent = parent;
+  s.kind = kind;
+  s.text = text;
+  s.key_text = text;
+  return s;
+}
+
+/// Two stages: "base" (FROM scratch, COPY a /a) and the target (FROM base, COPY --from=0).
+StepGraph TwoStageGraph() {
+  StepGraph g;
+  g.context = "/ctx";
+  g.steps.push_back(MakeStep(0, 0, -1, StepKind::kFrom, "FROM scratch"));
+  g.steps[0].base_image = "scratch";
+  g.steps.push_back(MakeStep(1, 0, 0, StepKind::kCopy, "COPY a /a"));
+  g.steps[1].sources = {"a"};
+  g.steps[1].destination = "/a";
+  g.steps.push_back(MakeStep(2, 1, -1, StepKind::kFrom, "FROM busybox"));
+  g.steps[2].base_image = "busybox";
+  g.steps.push_back(MakeStep(3, 1, 2, StepKind::kCopy, "COPY --from=0 /a /b"));
+  g.steps[3].from_stage = 0;
+  g.steps.push_back(MakeStep(4, 1, 3, StepKind::kRun, "RUN make"));
+  g.stages = {{0, "base", {0, 1}, {}}, {1, "", {2, 3, 4}, {0}}};
+  g.target_stage = 1;
+  return g;
+}
+
+TEST_CASE("edge keys depend on content, not on position", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  const auto keys = StepEdgeKeys(g);
+  REQUIRE(keys.size() == 5);
+  CHECK(keys[1] != keys[3]);
+  StepGraph edited = g;
+  edited.steps[1].sources = {"b"};
+  const auto edited_keys = StepEdgeKeys(edited);
+  CHECK(edited_keys[0] == keys[0]);
+  CHECK(edited_keys[1] != keys[1]);
+  CHECK(edited_keys[2] == keys[2]);  // FROM of the other stage does not read stage 0
+  CHECK(edited_keys[3] != keys[3]);  // COPY --from=0 reads the edited stage
+  CHECK(edited_keys[4] != keys[4]);
+  edited.steps[1].line = 40;  // moving an instruction changes nothing
+  CHECK(StepEdgeKeys(edited)[1] == edited_keys[1]);
+}
+
+TEST_CASE("only steps reading the context get an input set", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  CHECK_FALSE(InputSetKey(g, g.steps[1]).empty());
+  CHECK(InputSetKey(g, g.steps[3]).empty());
+  CHECK(InputSetKey(g, g.steps[4]).empty());
+  Step run = g.steps[4];
+  run.mounts.push_back({"bind", "/src", -1, "", {}});
+  CHECK_FALSE(InputSetKey(g, run).empty());
+  StepGraph ignored = g;
+  ignored.ignore_patterns = {"*.o"};
+  CHECK(InputSetKey(ignored, g.steps[1]) != InputSetKey(g, g.steps[1]));
+}
+
+TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  const auto keys = StepEdgeKeys(g);
+  const std::string text = WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
+                                          {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, 2});
+  const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
+  CHECK(text.find("build " + input + ": hash") != std::string::npos);
+  CHECK(text.find("build " + StepResultPath(keys[1]) + ": step " + input + " " +
+                  StepResultPath(keys[0])) != std::string::npos);
+  // FROM busybox names a store image: rechecked every build.
+  CHECK(text.find("build " + StepResultPath(keys[2]) + ": step | always") != std::string::npos);
+  CHECK(text.find("build " + StepResultPath(keys[4]) + ": run_step " + StepResultPath(keys[3])) !=
+        std::string::npos);
+  CHECK(text.find("build images/app.iid: image " + StepResultPath(keys[4])) != std::string::npos);
+  CHECK(text.find("build build.ninja: regenerate | /ctx/Dockerfile") != std::string::npos);
+  CHECK(text.find("restat = 1") != std::string::npos);
+  CHECK(text.find("default app") != std::string::npos);
+}
+
+TEST_CASE("identical steps of two images are one edge", "[ninja_writer]") {
+  StepGraph a = TwoStageGraph();
+  StepGraph b = TwoStageGraph();
+  b.steps[4].key_text = b.steps[4].text = "RUN make other";
+  const std::string text = WriteNinjaFile(
+      {{"a", "graphs/a.json", &a, "images/a.iid"}, {"b", "graphs/b.json", &b, "images/b.iid"}},
+      {"/usr/bin/kiln", "/b", {}, 2});
+  const std::string shared = "build " + StepResultPath(StepEdgeKeys(a)[1]) + ":";
+  const size_t first = text.find(shared);
+  REQUIRE(first != std::string::npos);
+  CHECK(text.find(shared, first + 1) == std::string::npos);
+  CHECK(text.find("build " + StepResultPath(StepEdgeKeys(b)[4]) + ":") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln
