@@ -36,8 +36,10 @@ class ShellWordExpander {
   std::string ExpandWord(std::string_view text, const Variables& vars,
                          std::set<std::string>* used = nullptr) const;
 
-  /// Expands `text` and splits it on unquoted whitespace into words, as for COPY sources,
-  /// EXPOSE ports or VOLUME paths. Quoted empty strings stay as empty words.
+  /// Expands `text` and splits it into words, as for COPY sources, EXPOSE ports or VOLUME
+  /// paths, exactly as BuildKit's ProcessWords: unquoted text and the values of unquoted `$`
+  /// expansions (including whole `${...}` results) split on whitespace; quoted text and
+  /// escaped characters do not. Empty words are dropped, even quoted ones (`""` gives none).
   std::vector<std::string> ExpandWords(std::string_view text, const Variables& vars,
                                        std::set<std::string>* used = nullptr) const;
 
