@@ -13,11 +13,13 @@ namespace kiln {
 class IgnoreRules {
  public:
   IgnoreRules() = default;
-  /// `patterns` are cleaned lines, `!` kept on exceptions.
+  /// `patterns` are ignore-file lines, `!` kept on exceptions; each is normalized as Parse
+  /// does. Throws std::invalid_argument on a malformed pattern (`[`, trailing `\`, lone `!`).
   explicit IgnoreRules(std::vector<std::string> patterns);
 
   /// Parses ignore-file text: `#` comments and blank lines dropped, surrounding spaces trimmed,
-  /// leading `/` and `./` removed, paths cleaned (`a//b/../c` -> `c`).
+  /// leading `/` and `./` removed, paths cleaned (`a//b/../c` -> `a/c`). As in Docker, only a
+  /// `#` in the first column starts a comment. Throws as the constructor does.
   static IgnoreRules Parse(std::string_view text);
 
   const std::vector<std::string>& patterns() const { return patterns_; }
@@ -35,7 +37,9 @@ class IgnoreRules {
   std::vector<std::string> patterns_;
 };
 
-/// Go's filepath.Match on `/`-separated paths plus `**` matching any number of directories.
+/// Go's filepath.Match on `/`-separated paths plus `**` matching any number of directories
+/// (moby/patternmatcher); `[!a]` is a class of `!` and `a`, only `[^a]` negates. No parent
+/// directory matching. Throws std::invalid_argument on a malformed pattern.
 bool MatchPathPattern(std::string_view pattern, std::string_view path);
 
 /// The ignore file for a build: `<dockerfile>.dockerignore` beside the Dockerfile wins over
