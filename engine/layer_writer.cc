@@ -1,0 +1,409 @@
+#include "engine/layer_writer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "engine/hash.h"
+#include "engine/scoped_locale.h"
+#include "engine/unique_fd.h"
+
+namespace kiln {
+namespace {
+
+constexpr size_t kBufferSize = 1 << 20;
+constexpr const char* kWhiteoutPrefix = ".wh.";
+constexpr const char* kOpaqueMarker = ".wh..wh..opq";
+
+std::string Errno() {
+  return std::strerror(errno);
+}
+
+using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
+
+EntryPtr NewEntry() {
+  EntryPtr entry(archive_entry_new(), &archive_entry_free);
+  if (!entry) throw std::bad_alloc();
+  return entry;
+}
+
+// "DIR/BASE" -> {"DIR/", "BASE"}; "BASE" -> {"", "BASE"}.
+std::pair<std::string, std::string> SplitName(const std::string& name) {
+  const auto slash = name.rfind('/');
+  if (slash == std::string::npos) return {"", name};
+  return {name.substr(0, slash + 1), name.substr(slash + 1)};
+}
+
+struct Xattr {
+  std::string name;
+  std::string value;
+};
+
+// Extended attributes of `path` (not followed), sorted by name, minus the ones that describe the
+// machine rather than the file (overlayfs internals, SELinux labels).
+std::vector<Xattr> ReadXattrs(const std::string& entry, const std::string& path, bool overlay_upper,
+                              bool* opaque) {
+  *opaque = false;
+  std::vector<Xattr> out;
+  ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+  if (size < 0) {
+    if (errno == ENOTSUP) return out;
+    throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
+  }
+  std::string names(static_cast<size_t>(size), '\0');
+  size = llistxattr(path.c_str(), names.data(), names.size());
+  if (size < 0) throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
+  names.resize(static_cast<size_t>(size));
+  for (size_t pos = 0; pos < names.size();) {
+    std::string name(names.c_str() + pos);
+    pos += name.size() + 1;
+    if (name.empty()) continue;
+    const bool overlay_attr = name.starts_with("trusted.overlay.") ||
+                              (overlay_upper && name.starts_with("user.overlay."));
+    std::string value;
+    ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (n < 0 && errno == ENODATA) continue;
+    if (n >= 0) {
+      value.resize(static_cast<size_t>(n));
+      n = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    }
+    if (n < 0)
+      throw EntryError(entry, "cannot read xattr " + name + " of " + path + ": " + Errno());
+    value.resize(static_cast<size_t>(n));
+    if (overlay_attr) {
+      if (overlay_upper && name.ends_with(".overlay.opaque") && value == "y") *opaque = true;
+      continue;
+    }
+    if (name == "security.selinux") continue;
+    out.push_back({std::move(name), std::move(value)});
+  }
+  std::sort(out.begin(), out.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+  return out;
+}
+
+bool IsWhiteoutDevice(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == 0;
+}
+
+}  // namespace
+
+struct LayerWriter::Impl {
+  int out_fd;
+  LayerOptions opts;
+  Sha256 sha;
+  uint64_t size = 0;
+  std::vector<char> out_buf;
+  std::vector<char> read_buf;
+  archive* ar = nullptr;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_names;  // inodes with more than one link
+  int write_errno = 0;
+  bool finished = false;
+
+  Impl(int fd, LayerOptions o) : out_fd(fd), opts(std::move(o)) {
+    ScopedUtf8Locale locale;
+    out_buf.reserve(kBufferSize);
+    read_buf.resize(kBufferSize);
+    ar = archive_write_new();
+    if (!ar) throw std::bad_alloc();
+    // No blocking by libarchive: the callback buffers, and the archive ends right after its two
+    // zero blocks instead of being padded to 10 KiB.
+    if (archive_write_set_format_pax_restricted(ar) != ARCHIVE_OK ||
+        archive_write_set_bytes_per_block(ar, 0) != ARCHIVE_OK ||
+        archive_write_open(ar, this, nullptr, &Impl::WriteCallback, nullptr) != ARCHIVE_OK) {
+      const std::string message = archive_error_string(ar) ? archive_error_string(ar) : "unknown";
+      archive_write_free(ar);
+      throw LayerError("cannot start layer tar: " + message);
+    }
+  }
+  ~Impl() {
+    if (ar) archive_write_free(ar);
+  }
+
+  static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t n) {
+    auto* impl = static_cast<Impl*>(self);
+    return impl->Buffer(static_cast<const char*>(data), n) ? static_cast<la_ssize_t>(n) : -1;
+  }
+
+  bool Buffer(const char* data, size_t n) {
+    sha.Update(data, n);
+    size += n;
+    if (out_buf.size() + n > kBufferSize && !Flush()) return false;
+    if (n >= kBufferSize) return WriteAll(data, n);
+    out_buf.insert(out_buf.end(), data, data + n);
+    return true;
+  }
+
+  bool Flush() {
+    const bool ok = WriteAll(out_buf.data(), out_buf.size());
+    out_buf.clear();
+    return ok;
+  }
+
+  bool WriteAll(const char* data, size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::write(out_fd, data, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        write_errno = errno;
+        return false;
+      }
+      data += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  [[noreturn]] void ThrowArchive(const std::string& entry, const char* what) {
+    std::string reason = std::string(what) + ": ";
+    if (write_errno)
+      reason += std::string("cannot write the layer: ") + std::strerror(write_errno);
+    else
+      reason += archive_error_string(ar) ? archive_error_string(ar) : "unknown error";
+    throw EntryError(entry, reason);
+  }
+
+  void CheckOpen(const std::string& entry) const {
+    if (finished) throw EntryError(entry, "the layer is already finished");
+  }
+
+  int64_t Clamp(int64_t t) const {
+    return opts.source_date_epoch && t > *opts.source_date_epoch ? *opts.source_date_epoch : t;
+  }
+
+  void WriteHeader(const std::string& entry, archive_entry* e) {
+    // Warnings (e.g. a name libarchive cannot translate) still produce a deterministic header.
+    if (archive_write_header(ar, e) < ARCHIVE_WARN) ThrowArchive(entry, "cannot write header");
+  }
+
+  void SetMetadata(archive_entry* e, const EntryMetadata& meta, mode_t type) {
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, meta.mode & 07777);
+    archive_entry_set_uid(e, meta.uid);
+    archive_entry_set_gid(e, meta.gid);
+    archive_entry_set_mtime(e, Clamp(meta.mtime), 0);
+  }
+
+  void AddEmptyFile(const std::string& name, const EntryMetadata& meta) {
+    CheckOpen(name);
+    EntryPtr e = NewEntry();
+    archive_entry_copy_pathname(e.get(), name.c_str());
+    SetMetadata(e.get(), meta, AE_IFREG);
+    archive_entry_set_size(e.get(), 0);
+    WriteHeader(name, e.get());
+  }
+
+  void AddWhiteout(const std::string& name, const EntryMetadata& meta) {
+    auto [dir, base] = SplitName(name);
+    AddEmptyFile(dir + kWhiteoutPrefix + base, meta);
+  }
+
+  void AddOpaque(const std::string& dir, const EntryMetadata& meta) {
+    std::string prefix = dir;
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    AddEmptyFile(prefix + kOpaqueMarker, meta);
+  }
+
+  void AddDirectory(const std::string& name, const EntryMetadata& meta) {
+    CheckOpen(name);
+    EntryPtr e = NewEntry();
+    archive_entry_copy_pathname(e.get(), (name.ends_with('/') ? name : name + "/").c_str());
+    SetMetadata(e.get(), meta, AE_IFDIR);
+    WriteHeader(name, e.get());
+  }
+
+  // Returns whether `path` is a directory (not a symlink to one).
+  bool AddFromDisk(const std::string& name, const std::string& path) {
+    CheckOpen(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0)
+      throw EntryError(name, "cannot stat " + path + ": " + Errno());
+    if (S_ISSOCK(st.st_mode)) return false;  // tar cannot hold sockets; they are runtime artefacts
+    const EntryMetadata disk_meta{static_cast<uint32_t>(st.st_mode & 07777), st.st_uid, st.st_gid,
+                                  static_cast<int64_t>(st.st_mtime)};
+    if (opts.overlay_upper && IsWhiteoutDevice(st)) {
+      AddWhiteout(name, {0600, disk_meta.uid, disk_meta.gid, disk_meta.mtime});
+      return false;
+    }
+    EntryMetadata meta = disk_meta;
+    if (opts.uid) meta.uid = *opts.uid;
+    if (opts.gid) meta.gid = *opts.gid;
+    if (opts.mode_override && !S_ISLNK(st.st_mode)) meta.mode = *opts.mode_override & 07777;
+
+    EntryPtr e = NewEntry();
+    archive_entry_copy_pathname(
+        e.get(), (S_ISDIR(st.st_mode) && !name.ends_with('/') ? name + "/" : name).c_str());
+    SetMetadata(e.get(), meta, st.st_mode & S_IFMT);
+
+    if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+      auto [it, inserted] = first_names.try_emplace({st.st_dev, st.st_ino}, name);
+      if (!inserted) {
+        archive_entry_set_filetype(e.get(), AE_IFREG);
+        archive_entry_copy_hardlink(e.get(), it->second.c_str());
+        archive_entry_set_size(e.get(), 0);
+        WriteHeader(name, e.get());
+        return false;
+      }
+    }
+
+    bool opaque = false;
+    for (const Xattr& x : ReadXattrs(name, path, opts.overlay_upper, &opaque))
+      archive_entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
+
+    if (S_ISLNK(st.st_mode)) {
+      archive_entry_copy_symlink(e.get(), ReadLink(name, path, st).c_str());
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      archive_entry_set_rdevmajor(e.get(), major(st.st_rdev));
+      archive_entry_set_rdevminor(e.get(), minor(st.st_rdev));
+    } else if (S_ISREG(st.st_mode)) {
+      archive_entry_set_size(e.get(), st.st_size);
+    }
+
+    if (S_ISREG(st.st_mode)) {
+      // Open before writing the header so an unreadable file fails without a torn entry.
+      UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd.valid()) throw EntryError(name, "cannot open " + path + ": " + Errno());
+      ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+      WriteHeader(name, e.get());
+      CopyData(name, path, fd.get(), static_cast<uint64_t>(st.st_size));
+    } else {
+      WriteHeader(name, e.get());
+    }
+    if (S_ISDIR(st.st_mode) && opaque) AddOpaque(name, {meta.mode, meta.uid, meta.gid, meta.mtime});
+    return S_ISDIR(st.st_mode);
+  }
+
+  std::string ReadLink(const std::string& name, const std::string& path, const struct stat& st) {
+    std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096), '\0');
+    for (;;) {
+      const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      if (n < 0) throw EntryError(name, "cannot read symlink " + path + ": " + Errno());
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        return target;
+      }
+      target.resize(target.size() * 2);
+    }
+  }
+
+  void CopyData(const std::string& name, const std::string& path, int fd, uint64_t remaining) {
+    while (remaining > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, read_buf.size()));
+      const ssize_t n = ::read(fd, read_buf.data(), want);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw EntryError(name, "cannot read " + path + ": " + Errno());
+      }
+      if (n == 0) throw EntryError(name, path + " shrank while it was being written to the layer");
+      if (archive_write_data(ar, read_buf.data(), static_cast<size_t>(n)) < 0)
+        ThrowArchive(name, "cannot write data");
+      remaining -= static_cast<uint64_t>(n);
+    }
+  }
+
+  // The name a child gets in the tar, which decides its place in the sorted order.
+  std::string OutputName(int dir_fd, const std::string& child) const {
+    if (opts.overlay_upper) {
+      struct stat st;
+      if (::fstatat(dir_fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && IsWhiteoutDevice(st))
+        return kWhiteoutPrefix + child;
+    }
+    return child;
+  }
+
+  void AddTree(const std::string& name, const std::string& path) {
+    if (!name.empty()) {
+      if (!AddFromDisk(name, path)) return;
+    } else {
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0) throw LayerError("cannot stat " + path + ": " + Errno());
+      if (!S_ISDIR(st.st_mode)) throw LayerError(path + " is not a directory");
+    }
+
+    std::vector<std::pair<std::string, std::string>> children;  // output name, disk name
+    {
+      UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      DIR* dir = fd.valid() ? ::fdopendir(fd.get()) : nullptr;
+      if (!dir) throw EntryError(name, "cannot list " + path + ": " + Errno());
+      const int dir_fd = fd.Release();
+      errno = 0;
+      while (const dirent* d = ::readdir(dir)) {
+        const std::string child = d->d_name;
+        if (child != "." && child != "..") children.emplace_back(OutputName(dir_fd, child), child);
+        errno = 0;
+      }
+      const int read_errno = errno;
+      ::closedir(dir);
+      if (read_errno)
+        throw EntryError(name, "cannot list " + path + ": " + std::strerror(read_errno));
+    }
+    std::sort(children.begin(), children.end());
+    const std::string prefix = name.empty() || name.ends_with('/') ? name : name + "/";
+    const std::string dir_path = path.ends_with('/') ? path : path + "/";
+    for (const auto& [out_name, disk_name] : children)
+      AddTree(prefix + disk_name, dir_path + disk_name);
+  }
+
+  LayerBlob Finish() {
+    CheckOpen("");
+    finished = true;
+    if (archive_write_close(ar) != ARCHIVE_OK) ThrowArchive("", "cannot finish the layer");
+    if (!Flush()) ThrowArchive("", "cannot finish the layer");
+    return {sha.Digest(), size};
+  }
+};
+
+LayerWriter::LayerWriter(int out_fd, LayerOptions opts)
+    : impl_(std::make_unique<Impl>(out_fd, std::move(opts))) {}
+LayerWriter::~LayerWriter() = default;
+
+void LayerWriter::AddEntryFromDisk(const std::string& name_in_tar,
+                                   const std::filesystem::path& disk_path) {
+  ScopedUtf8Locale locale;
+  impl_->AddFromDisk(name_in_tar, disk_path.string());
+}
+
+void LayerWriter::AddTreeFromDisk(const std::string& name_in_tar,
+                                  const std::filesystem::path& disk_path) {
+  ScopedUtf8Locale locale;
+  impl_->AddTree(name_in_tar, disk_path.string());
+}
+
+void LayerWriter::AddWhiteout(const std::string& name, const EntryMetadata& meta) {
+  ScopedUtf8Locale locale;
+  impl_->AddWhiteout(name, meta);
+}
+
+void LayerWriter::AddOpaque(const std::string& dir, const EntryMetadata& meta) {
+  ScopedUtf8Locale locale;
+  impl_->AddOpaque(dir, meta);
+}
+
+void LayerWriter::AddDirectory(const std::string& name, const EntryMetadata& meta) {
+  ScopedUtf8Locale locale;
+  impl_->AddDirectory(name, meta);
+}
+
+LayerBlob LayerWriter::Finish() {
+  ScopedUtf8Locale locale;
+  return impl_->Finish();
+}
+
+LayerBlob WriteLayer(const std::filesystem::path& root, int out_fd, const LayerOptions& opts) {
+  LayerWriter writer(out_fd, opts);
+  writer.AddTreeFromDisk("", root);
+  return writer.Finish();
+}
+
+}  // namespace kiln
