@@ -167,7 +167,7 @@ struct TarSpec {
   std::string name;
   char type = 'f';
   std::string text;
-  uint32_t perm = 0644;
+  uint32_t perm = 0;  // 0: 0755 for directories, 0644 otherwise
   int64_t mtime = 1600000000;
   std::map<std::string, std::string> xattrs;
 };
@@ -187,7 +187,7 @@ inline void WriteTar(const fs::path& tar, const std::vector<TarSpec>& specs,
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(),
                                                                     &archive_entry_free);
     archive_entry_copy_pathname(e.get(), s.name.c_str());
-    archive_entry_set_perm(e.get(), s.perm);
+    archive_entry_set_perm(e.get(), s.perm ? s.perm : s.type == 'd' ? 0755 : 0644);
     archive_entry_set_mtime(e.get(), s.mtime, 0);
     switch (s.type) {
       case 'd':
