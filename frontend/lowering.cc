@@ -1,0 +1,600 @@
+#include "frontend/lowering.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "frontend/build_args.h"
+#include "frontend/dockerfile_error.h"
+#include "frontend/dockerignore.h"
+#include "frontend/instructions.h"
+#include "frontend/parser.h"
+#include "frontend/shell_word.h"
+
+namespace kiln {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsDigits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+/// `path` made absolute against `base` and cleaned as Go's path.Join does.
+std::string ResolvePath(std::string_view base, std::string_view path) {
+  const std::string joined =
+      path.starts_with("/") ? std::string(path) : std::string(base) + "/" + std::string(path);
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find('/', start);
+    if (end == std::string::npos) end = joined.size();
+    const std::string part = joined.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const std::string& part : parts) out += "/" + part;
+  return out.empty() ? "/" : out;
+}
+
+/// A word as a user reads it: quoted when it would not read back as one word.
+std::string Shown(const std::string& word) {
+  const bool plain = !word.empty() && std::none_of(word.begin(), word.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'';
+  });
+  return plain ? word : nlohmann::json(word).dump();
+}
+
+std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) {
+  if (shell_form) return args.empty() ? std::string() : args[0];
+  return nlohmann::json(args).dump();
+}
+
+/// The serialization of everything in `step` that decides its result, without positions,
+/// ids or stage numbers (another target of the same Dockerfile numbers stages differently).
+std::string KeyText(Step step) {
+  step.id = step.stage = step.parent = step.line = 0;
+  step.text.clear();
+  step.key_text.clear();
+  step.run_env.clear();  // build_args holds the values that matter; undeclared proxies do not
+  step.base_stage = step.base_stage >= 0 ? 0 : -1;
+  step.from_stage = step.from_stage >= 0 ? 0 : -1;
+  for (RunMount& mount : step.mounts) mount.from_stage = mount.from_stage >= 0 ? 0 : -1;
+  StepGraph one;
+  one.steps.push_back(std::move(step));
+  nlohmann::json json = StepGraphToJson(one)["steps"][0];
+  for (const char* field : {"id", "stage", "parent", "line", "text", "key_text", "run_env"})
+    json.erase(field);
+  return json.dump();
+}
+
+/// Expands with the variables in scope and remembers the names it looked up.
+class ScopeExpander : public WordExpander {
+ public:
+  ScopeExpander(const SyntaxTree& tree, const Node& node, Variables vars)
+      : tree_(tree), node_(node), vars_(std::move(vars)), shell_(tree.directives.escape) {}
+
+  std::string Word(std::string_view raw) const override {
+    try {
+      return shell_.ExpandWord(raw, vars_, &used_);
+    } catch (const ExpansionError& e) {
+      throw ErrorAt(tree_, node_, e.what(), raw);
+    }
+  }
+  std::vector<std::string> Words(std::string_view raw) const override {
+    try {
+      return shell_.ExpandWords(raw, vars_, &used_);
+    } catch (const ExpansionError& e) {
+      throw ErrorAt(tree_, node_, e.what(), raw);
+    }
+  }
+  const std::set<std::string>& used() const { return used_; }
+
+ private:
+  const SyntaxTree& tree_;
+  const Node& node_;
+  Variables vars_;
+  ShellWordExpander shell_;
+  mutable std::set<std::string> used_;
+};
+
+/// The lowering of one Dockerfile, stage by stage.
+class Lowerer {
+ public:
+  Lowerer(const SyntaxTree& tree, const LowerOptions& options)
+      : tree_(tree), options_(options), args_(options.build_args, options.platform) {}
+
+  StepGraph Run() {
+    CollectStageNames();
+    for (const Node& node : tree_.instructions) {
+      if (node.instruction == "FROM")
+        LowerFrom(node);
+      else if (states_.empty())
+        LowerMeta(node);
+      else
+        LowerInstruction(tree_, node, node.line);
+    }
+    if (states_.empty()) {
+      if (tree_.instructions.empty())
+        throw DockerfileError({tree_.file, 0, 0}, "the Dockerfile has no instructions");
+      throw ErrorAt(tree_, tree_.instructions.back(), "no build stage in current context");
+    }
+    return Prune(TargetStage());
+  }
+
+ private:
+  struct StageState {
+    Stage stage;
+    Variables env;
+    std::string workdir = "/";
+    std::vector<std::string> shell;
+    std::vector<std::string> onbuild;  ///< recorded by ONBUILD: fire when used as a base
+    StageArgs args;
+    int last_step = -1;
+  };
+
+  // --- stages -------------------------------------------------------------------------------
+
+  void CollectStageNames() {
+    for (const Node& node : tree_.instructions) {
+      if (node.instruction != "FROM") continue;
+      const auto from = std::get<FromInstruction>(ParseInstruction(node, tree_).value);
+      if (!from.stage_name.empty()) {
+        if (std::find(stage_names_.begin(), stage_names_.end(), from.stage_name) !=
+            stage_names_.end())
+          throw ErrorAt(tree_, node, "duplicate stage name \"" + from.stage_name + "\"",
+                        from.stage_name);
+      }
+      stage_names_.push_back(from.stage_name);
+    }
+  }
+
+  /// The stage `ref` (a name or an index) names for a stage being lowered now; -1 when `ref`
+  /// names no stage, which makes it an image.
+  int StageReference(const std::string& ref, const SyntaxTree& tree, const Node& node,
+                     const std::string& what) const {
+    const int current = static_cast<int>(states_.size()) - 1;
+    int index = -1;
+    if (IsDigits(ref)) {
+      index = ref.size() > 6 ? static_cast<int>(stage_names_.size()) : std::stoi(ref);
+      if (index >= static_cast<int>(stage_names_.size()))
+        throw ErrorAt(tree, node,
+                      what + " refers to stage index " + ref + ", but there are only " +
+                          std::to_string(stage_names_.size()) + " stages",
+                      ref);
+    } else {
+      const std::string name = Lower(ref);
+      const auto it = std::find(stage_names_.begin(), stage_names_.end(), name);
+      if (name.empty() || it == stage_names_.end()) return -1;
+      index = static_cast<int>(it - stage_names_.begin());
+    }
+    if (index == current)
+      throw ErrorAt(tree, node, what + " refers to its own stage \"" + ref + "\"", ref);
+    if (index > current)
+      throw ErrorAt(tree, node, what + " refers to stage \"" + ref + "\", which is defined later",
+                    ref);
+    return index;
+  }
+
+  StageState& Current() { return states_.back(); }
+
+  void DependOn(int stage) {
+    std::vector<int>& deps = Current().stage.depends_on;
+    if (std::find(deps.begin(), deps.end(), stage) == deps.end()) deps.push_back(stage);
+  }
+
+  // --- steps --------------------------------------------------------------------------------
+
+  Step& NewStep(StepKind kind, const std::string& instruction, int line) {
+    StageState& state = Current();
+    Step step;
+    step.id = static_cast<int>(graph_.steps.size());
+    step.stage = state.stage.index;
+    step.parent = state.last_step;
+    step.kind = kind;
+    step.instruction = instruction;
+    step.line = line;
+    state.last_step = step.id;
+    state.stage.steps.push_back(step.id);
+    graph_.steps.push_back(std::move(step));
+    return graph_.steps.back();
+  }
+
+  Variables StageVariables() {
+    Variables vars = Current().args.Values();
+    for (const auto& [name, value] : Current().env) vars[name] = value;
+    return vars;
+  }
+
+  /// The args `names` refer to: declared in the stage, with a value, not shadowed by ENV.
+  std::map<std::string, std::string> UsedArgs(const std::set<std::string>& names) {
+    std::map<std::string, std::string> used;
+    const Variables values = Current().args.Values();
+    for (const std::string& name : names)
+      if (auto it = values.find(name); it != values.end() && !Current().env.count(name))
+        used[name] = it->second;
+    return used;
+  }
+
+  // --- instructions -------------------------------------------------------------------------
+
+  void LowerMeta(const Node& node) {
+    if (node.instruction != "ARG") throw ErrorAt(tree_, node, "no build stage in current context");
+    ScopeExpander expander(tree_, node, args_.MetaVariables());
+    const auto arg = std::get<ArgInstruction>(ParseInstruction(node, tree_, &expander).value);
+    for (const auto& a : arg.args) args_.DeclareMeta(a.name, a.default_value);
+  }
+
+  void LowerFrom(const Node& node) {
+    ScopeExpander expander(tree_, node, args_.MetaVariables());
+    const auto from = std::get<FromInstruction>(ParseInstruction(node, tree_, &expander).value);
+    StageState state;
+    state.stage.index = static_cast<int>(states_.size());
+    state.stage.name = from.stage_name;
+    states_.push_back(std::move(state));
+
+    Step& step = NewStep(StepKind::kFrom, "FROM", node.line);
+    step.platform = from.platform.empty() ? options_.platform : from.platform;
+    for (const std::string& name : expander.used())
+      if (auto it = args_.MetaVariables().find(name); it != args_.MetaVariables().end())
+        step.build_args[name] = it->second;
+    step.text = "FROM " + (from.platform.empty() ? "" : "--platform=" + from.platform + " ") +
+                from.image + (from.stage_name.empty() ? "" : " AS " + from.stage_name);
+    std::vector<std::string> triggers;
+    const int base = StageReferenceForFrom(from.image);
+    if (base >= 0) {
+      step.base_stage = base;
+      InheritFromStage(base, &triggers);
+    } else {
+      step.base_image = from.image == "scratch" ? "scratch" : from.image;
+      InheritFromImage(from.image, &triggers);
+    }
+    for (const std::string& trigger : triggers) FireTrigger(node, from.image, trigger);
+  }
+
+  int StageReferenceForFrom(const std::string& image) const {
+    // FROM names an earlier stage only; any other name, its own included, is an image.
+    const std::string name = Lower(image);
+    const int current = static_cast<int>(states_.size()) - 1;
+    for (int i = 0; i < current; ++i)
+      if (!name.empty() && states_[i].stage.name == name) return i;
+    return -1;
+  }
+
+  void InheritFromStage(int base, std::vector<std::string>* triggers) {
+    const StageState& parent = states_[base];
+    StageState& state = Current();
+    state.env = parent.env;
+    state.workdir = parent.workdir;
+    state.shell = parent.shell;
+    *triggers = parent.onbuild;
+    DependOn(base);
+  }
+
+  void InheritFromImage(const std::string& image, std::vector<std::string>* triggers) {
+    if (image == "scratch" || !options_.resolver) return;
+    const std::optional<BaseImageInfo> info = options_.resolver->Resolve(image);
+    if (!info) return;
+    StageState& state = Current();
+    for (const auto& [name, value] : info->env) state.env[name] = value;
+    if (!info->workdir.empty()) state.workdir = ResolvePath("/", info->workdir);
+    state.shell = info->shell;
+    *triggers = info->onbuild;
+  }
+
+  void FireTrigger(const Node& from_node, const std::string& image, const std::string& trigger) {
+    try {
+      const SyntaxTree sub = ParseDockerfile(trigger, tree_.file);
+      for (const Node& node : sub.instructions) {
+        if (node.instruction == "FROM" || node.instruction == "ONBUILD" ||
+            node.instruction == "MAINTAINER")
+          throw ErrorAt(sub, node, node.instruction + " isn't allowed as an ONBUILD trigger");
+        LowerInstruction(sub, node, from_node.line);
+      }
+    } catch (const DockerfileError& e) {
+      throw ErrorAt(tree_, from_node,
+                    "ONBUILD trigger \"" + trigger + "\" of " + image + ": " + e.message(), image);
+    }
+  }
+
+  void LowerInstruction(const SyntaxTree& tree, const Node& node, int line) {
+    ScopeExpander expander(tree, node, StageVariables());
+    const Instruction typed = ParseInstruction(node, tree, &expander);
+    const size_t steps_before = graph_.steps.size();
+    std::visit(
+        Overloaded{
+            [&](const FromInstruction&) {},
+            [&](const ArgInstruction& arg) { LowerArg(arg); },
+            [&](const RunInstruction& run) { LowerRun(tree, node, run, line, expander); },
+            [&](const CmdInstruction& cmd) { LowerCommand("CMD", cmd.command, line); },
+            [&](const EntrypointInstruction& entrypoint) {
+              LowerCommand("ENTRYPOINT", entrypoint.command, line);
+            },
+            [&](const CopyInstruction& copy) {
+              Step& step = LowerTransfer(tree, node, StepKind::kCopy, copy, line);
+              step.parents = copy.parents;
+              step.text = TransferText(step, copy.from);
+            },
+            [&](const AddInstruction& add) {
+              Step& step = LowerTransfer(tree, node, StepKind::kAdd, add, line);
+              step.checksum = add.checksum;
+              step.keep_git_dir = add.keep_git_dir;
+              step.text = TransferText(step, add.from);
+            },
+            [&](const EnvInstruction& env) { LowerEnv(env, line); },
+            [&](const LabelInstruction& label) {
+              Step& step = NewStep(StepKind::kConfig, "LABEL", line);
+              step.labels = label.labels;
+              step.text = "LABEL" + PairsText(label.labels);
+            },
+            [&](const ExposeInstruction& expose) {
+              Step& step = NewStep(StepKind::kConfig, "EXPOSE", line);
+              step.args = expose.ports;
+              step.text = "EXPOSE" + WordsText(expose.ports);
+            },
+            [&](const VolumeInstruction& volume) {
+              Step& step = NewStep(StepKind::kConfig, "VOLUME", line);
+              step.args = volume.paths;
+              step.text = "VOLUME" + WordsText(volume.paths);
+            },
+            [&](const UserInstruction& user) { LowerValue("USER", user.user, line); },
+            [&](const WorkdirInstruction& workdir) { LowerWorkdir(workdir, line); },
+            [&](const StopsignalInstruction& stop) { LowerValue("STOPSIGNAL", stop.signal, line); },
+            [&](const MaintainerInstruction& maintainer) {
+              LowerValue("MAINTAINER", maintainer.name, line);
+            },
+            [&](const HealthcheckInstruction& health) {
+              Step& step = NewStep(StepKind::kConfig, "HEALTHCHECK", line);
+              step.healthcheck = health.check;
+              step.text = HealthcheckText(node, health.check);
+            },
+            [&](const ShellInstruction& shell) {
+              Step& step = NewStep(StepKind::kConfig, "SHELL", line);
+              step.args = shell.shell;
+              step.text = "SHELL " + nlohmann::json(shell.shell).dump();
+              Current().shell = shell.shell;
+            },
+            [&](const OnbuildInstruction& onbuild) {
+              LowerValue("ONBUILD", onbuild.trigger, line);
+              Current().onbuild.push_back(onbuild.trigger);
+            },
+        },
+        typed.value);
+    if (graph_.steps.size() > steps_before && ExpandsVariables(node.instruction))
+      graph_.steps.back().build_args = UsedArgs(expander.used());
+  }
+
+  void LowerArg(const ArgInstruction& arg) {
+    for (const auto& a : arg.args)
+      Current().args.Declare(a.name, args_.StageValue(a.name, a.default_value));
+  }
+
+  void LowerRun(const SyntaxTree& tree, const Node& node, const RunInstruction& run, int line,
+                const ScopeExpander& expander) {
+    Step& step = NewStep(StepKind::kRun, "RUN", line);
+    step.command = run.command.args;
+    step.shell_form = run.command.shell_form;
+    step.network = run.network;
+    step.security = run.security;
+    step.inline_files = run.heredocs;
+    for (RunMount mount : run.mounts) {
+      mount.target = ResolvePath(Current().workdir, mount.target);
+      if (!mount.from_image.empty()) {
+        mount.from_stage = StageReference(mount.from_image, tree, node, "--mount from");
+        if (mount.from_stage >= 0) {
+          mount.from_image.clear();
+          DependOn(mount.from_stage);
+        }
+      }
+      step.mounts.push_back(std::move(mount));
+    }
+    // Flags as written: the mount defaults filled in above are noise to a reader.
+    std::string text = "RUN";
+    for (const std::string& flag : node.flags) text += " " + flag;
+    step.text = text + " " + ShownCommand(step.command, step.shell_form);
+    // RUN sees every arg declared so far as environment, so its result depends on them all.
+    std::set<std::string> names = Current().args.Names();
+    names.insert(expander.used().begin(), expander.used().end());
+    step.build_args = UsedArgs(names);
+    Variables env = args_.GivenProxyArgs();
+    for (const auto& [name, value] : step.build_args) env[name] = value;
+    for (const auto& [name, value] : env)
+      if (!Current().env.count(name)) step.run_env.emplace_back(name, value);
+  }
+
+  void LowerCommand(const std::string& keyword, const CommandLine& command, int line) {
+    Step& step = NewStep(StepKind::kConfig, keyword, line);
+    step.args = command.args;
+    step.shell_form = command.shell_form;
+    step.text = keyword + " " + ShownCommand(command.args, command.shell_form);
+  }
+
+  Step& LowerTransfer(const SyntaxTree& tree, const Node& node, StepKind kind,
+                      const FileTransfer& transfer, int line) {
+    Step& step = NewStep(kind, node.instruction, line);
+    step.sources = transfer.sources;
+    step.destination = transfer.destination;
+    step.chown = transfer.chown;
+    step.chmod = transfer.chmod;
+    step.link = transfer.link;
+    step.excludes = transfer.excludes;
+    step.inline_files = transfer.heredocs;
+    if (!transfer.from.empty()) {
+      step.from_stage = StageReference(transfer.from, tree, node, node.instruction + " --from");
+      if (step.from_stage >= 0)
+        DependOn(step.from_stage);
+      else
+        step.from_image = transfer.from;
+    }
+    return step;
+  }
+
+  void LowerEnv(const EnvInstruction& env, int line) {
+    Step& step = NewStep(StepKind::kConfig, "ENV", line);
+    step.env = env.env;
+    step.text = "ENV" + PairsText(env.env);
+    for (const auto& [name, value] : env.env) Current().env[name] = value;
+  }
+
+  void LowerValue(const std::string& keyword, const std::string& value, int line) {
+    Step& step = NewStep(StepKind::kConfig, keyword, line);
+    step.value = value;
+    step.text = keyword + " " + value;
+  }
+
+  void LowerWorkdir(const WorkdirInstruction& workdir, int line) {
+    Current().workdir = ResolvePath(Current().workdir, workdir.path);
+    Step& step = NewStep(StepKind::kWorkdir, "WORKDIR", line);
+    step.value = Current().workdir;
+    step.text = "WORKDIR " + step.value;
+  }
+
+  // --- text ---------------------------------------------------------------------------------
+
+  static std::string PairsText(const std::vector<std::pair<std::string, std::string>>& pairs) {
+    std::string text;
+    for (const auto& [key, value] : pairs)
+      text += " " + Shown(key) + "=" + (value.empty() ? "\"\"" : Shown(value));
+    return text;
+  }
+
+  static std::string WordsText(const std::vector<std::string>& words) {
+    std::string text;
+    for (const std::string& word : words) text += " " + Shown(word);
+    return text;
+  }
+
+  static std::string TransferText(const Step& step, const std::string& from) {
+    std::string text = step.instruction;
+    if (!from.empty()) text += " --from=" + from;
+    if (!step.chown.empty()) text += " --chown=" + step.chown;
+    if (!step.chmod.empty()) text += " --chmod=" + step.chmod;
+    if (step.link) text += " --link";
+    if (step.parents) text += " --parents";
+    for (const std::string& pattern : step.excludes) text += " --exclude=" + Shown(pattern);
+    if (!step.checksum.empty()) text += " --checksum=" + step.checksum;
+    if (step.keep_git_dir) text += " --keep-git-dir";
+    return text + WordsText(step.sources) + " " + Shown(step.destination);
+  }
+
+  static std::string HealthcheckText(const Node& node, const Healthcheck& check) {
+    if (check.test.size() == 1 && check.test[0] == "NONE") return "HEALTHCHECK NONE";
+    std::string text = "HEALTHCHECK";
+    for (const std::string& flag : node.flags) text += " " + flag;
+    if (check.test[0] == "CMD-SHELL") return text + " CMD " + check.test[1];
+    return text + " CMD " +
+           nlohmann::json(std::vector<std::string>(check.test.begin() + 1, check.test.end()))
+               .dump();
+  }
+
+  // --- target and pruning -------------------------------------------------------------------
+
+  int TargetStage() const {
+    if (options_.target.empty()) return static_cast<int>(states_.size()) - 1;
+    const std::string name = Lower(options_.target);
+    for (const StageState& state : states_)
+      if (state.stage.name == name) return state.stage.index;
+    throw DockerfileError({tree_.file, 0, 0},
+                          "target stage \"" + options_.target + "\" could not be found");
+  }
+
+  StepGraph Prune(int target) {
+    std::vector<bool> keep(states_.size(), false);
+    std::vector<int> pending = {target};
+    while (!pending.empty()) {
+      const int stage = pending.back();
+      pending.pop_back();
+      if (keep[stage]) continue;
+      keep[stage] = true;
+      for (int dep : states_[stage].stage.depends_on) pending.push_back(dep);
+    }
+    std::vector<int> stage_map(states_.size(), -1);
+    std::vector<int> step_map(graph_.steps.size(), -1);
+    StepGraph out;
+    std::set<std::string> declared = args_.meta_names();
+    int next_step = 0;
+    for (const Step& step : graph_.steps)
+      if (keep[step.stage]) step_map[step.id] = next_step++;
+    for (const StageState& state : states_) {
+      if (!keep[state.stage.index]) continue;
+      stage_map[state.stage.index] = static_cast<int>(out.stages.size());
+      out.stages.push_back(state.stage);
+      const std::set<std::string> names = state.args.Names();
+      declared.insert(names.begin(), names.end());
+    }
+    auto remap = [](const std::vector<int>& map, int index) { return index < 0 ? -1 : map[index]; };
+    for (Stage& stage : out.stages) {
+      stage.index = stage_map[stage.index];
+      for (int& id : stage.steps) id = step_map[id];
+      for (int& dep : stage.depends_on) dep = stage_map[dep];
+      std::sort(stage.depends_on.begin(), stage.depends_on.end());
+    }
+    for (const Step& old : graph_.steps) {
+      if (step_map[old.id] < 0) continue;
+      Step step = old;
+      step.id = step_map[old.id];
+      step.stage = stage_map[old.stage];
+      step.parent = remap(step_map, old.parent);
+      step.base_stage = remap(stage_map, old.base_stage);
+      step.from_stage = remap(stage_map, old.from_stage);
+      for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
+      step.key_text = KeyText(step);
+      out.steps.push_back(std::move(step));
+    }
+    out.dockerfile = options_.dockerfile;
+    out.context = options_.context;
+    out.ignore_patterns = options_.ignore_patterns;
+    out.build_args = options_.build_args;
+    out.target_stage = stage_map[target];
+    if (const auto unused = args_.Unconsumed(declared); !unused.empty()) {
+      std::string names;
+      for (const std::string& name : unused) names += (names.empty() ? "" : " ") + name;
+      out.warnings.push_back("[Warning] One or more build-args [" + names + "] were not consumed");
+    }
+    return out;
+  }
+
+  const SyntaxTree& tree_;
+  const LowerOptions& options_;
+  BuildArgs args_;
+  StepGraph graph_;
+  std::vector<StageState> states_;
+  std::vector<std::string> stage_names_;  ///< every stage's name in order, "" when unnamed
+};
+
+}  // namespace
+
+StepGraph LowerDockerfile(const SyntaxTree& tree, const LowerOptions& options) {
+  return Lowerer(tree, options).Run();
+}
+
+StepGraph LoadStepGraph(const FileSystem& fs, LowerOptions options) {
+  const std::optional<std::string> text = fs.ReadFile(options.dockerfile);
+  if (!text)
+    throw DockerfileError({options.dockerfile, 0, 0},
+                          "failed to read " + options.dockerfile + ": no such file or directory");
+  const std::string ignore = ReadIgnoreFile(fs, options.dockerfile, options.context);
+  options.ignore_patterns = IgnoreRules::Parse(ignore).patterns();
+  const SyntaxTree tree = ParseDockerfile(*text, options.dockerfile);
+  return LowerDockerfile(tree, options);
+}
+
+}  // namespace kiln
