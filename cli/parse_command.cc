@@ -1,0 +1,147 @@
+#include "cli/parse_command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "frontend/dockerfile_error.h"
+#include "frontend/parser.h"
+#include "frontend/syntax_tree_json.h"
+
+namespace kiln::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage:  kiln parse [--json] FILE\n\n"
+    "Print the syntax tree of a Dockerfile (FILE may be - for standard input).\n\n"
+    "Options:\n"
+    "      --json   Print the tree as JSON\n";
+
+struct ParseOptions {
+  bool json = false;
+  std::string file;
+};
+
+/// nullopt after printing usage; `exit_code` then says how to exit.
+std::optional<ParseOptions> ParseArguments(const std::vector<std::string>& args, int& exit_code) {
+  ParseOptions options;
+  bool have_file = false;
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      exit_code = 0;
+      return std::nullopt;
+    }
+    if (arg == "--json") {
+      options.json = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr, "unknown flag: %s\n\n%s", arg.c_str(), kUsage);
+      exit_code = 2;
+      return std::nullopt;
+    } else if (have_file) {
+      std::fprintf(stderr, "\"kiln parse\" requires exactly 1 argument.\n\n%s", kUsage);
+      exit_code = 2;
+      return std::nullopt;
+    } else {
+      options.file = arg;
+      have_file = true;
+    }
+  }
+  if (!have_file) {
+    std::fprintf(stderr, "\"kiln parse\" requires exactly 1 argument.\n\n%s", kUsage);
+    exit_code = 2;
+    return std::nullopt;
+  }
+  return options;
+}
+
+std::optional<std::string> ReadInput(const std::string& file) {
+  if (file == "-")
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
+}
+
+std::string JoinQuoted(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+/// `3-4 COPY [--from=build] words: a b /dst`
+std::string NodeSummary(const Node& node) {
+  std::string out = std::to_string(node.line);
+  if (node.end_line > node.line) out += "-" + std::to_string(node.end_line);
+  out += " " + node.instruction;
+  if (!node.flags.empty()) out += " [" + JoinQuoted(node.flags) + "]";
+  out += " " + std::string(ArgFormName(node.form)) + ":";
+  if (node.form == ArgForm::kExec) {
+    out += " " + nlohmann::json(node.args).dump();
+  } else if (node.form == ArgForm::kPairs) {
+    for (const KeyValue& pair : node.pairs)
+      out += " " + pair.key + (pair.legacy ? " " : "=") + pair.value;
+  } else if (!node.args.empty()) {
+    out += " " + JoinQuoted(node.args);
+  }
+  return out;
+}
+
+void PrintNode(const Node& node, const std::string& indent, std::ostream& out) {
+  out << indent << NodeSummary(node) << "\n";
+  for (const Heredoc& heredoc : node.heredocs) {
+    out << indent << "  heredoc " << heredoc.name << (heredoc.expand ? "" : " (no expansion)")
+        << (heredoc.chomp ? " (tabs stripped)" : "") << ":\n";
+    std::istringstream lines(heredoc.content);
+    for (std::string line; std::getline(lines, line);) out << indent << "    | " << line << "\n";
+  }
+  if (node.onbuild) {
+    out << indent << "  onbuild:\n";
+    PrintNode(*node.onbuild, indent + "    ", out);
+  }
+}
+
+void PrintTree(const SyntaxTree& tree, std::ostream& out) {
+  const Directives& d = tree.directives;
+  out << "directives: escape=" << d.escape;
+  if (d.syntax) out << " syntax=" << *d.syntax;
+  if (d.check) out << " check=" << *d.check;
+  out << "\n";
+  for (const Node& node : tree.instructions) PrintNode(node, "", out);
+}
+
+}  // namespace
+
+int RunParseCommand(const std::vector<std::string>& args) {
+  int exit_code = 0;
+  const std::optional<ParseOptions> options = ParseArguments(args, exit_code);
+  if (!options) return exit_code;
+
+  const std::optional<std::string> text = ReadInput(options->file);
+  if (!text) {
+    std::fprintf(stderr, "Error: cannot read %s\n", options->file.c_str());
+    return 1;
+  }
+  try {
+    const SyntaxTree tree =
+        ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file);
+    if (options->json) {
+      std::cout << SyntaxTreeToJson(tree).dump(2) << "\n";
+    } else {
+      PrintTree(tree, std::cout);
+    }
+  } catch (const DockerfileError& error) {
+    std::fprintf(stderr, "Error: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,25 @@
+// The JSON rendering of a syntax tree printed by `kiln parse --json`: a stable interface.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "frontend/syntax_tree.h"
+
+namespace kiln {
+
+/// "shell", "exec", "words" or "pairs".
+std::string_view ArgFormName(ArgForm form);
+
+/// One instruction:
+///   {"instruction", "line", "end_line", "column", "flags": [...], "form", "args": [...],
+///    "pairs": [{"key", "value", "legacy"}]          (ENV and LABEL only),
+///    "heredocs": [{"name", "content", "expand", "chomp"}]  (only when there are any),
+///    "onbuild": NODE                                 (ONBUILD only)}
+nlohmann::json NodeToJson(const Node& node);
+
+/// {"directives": {"escape": "\\", "syntax": null|"...", "check": null|"..."},
+///  "instructions": [NODE, ...]}
+nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
+
+}  // namespace kiln
