@@ -499,6 +499,61 @@ std::vector<MountSpec> AllMounts(const RunSpec& spec, const fs::path& network_fi
   return mounts;
 }
 
+/// A container run by one runtime; `runtime_error` is set when the runtime itself failed.
+struct BundleRun {
+  ProcessOutcome outcome;
+  std::string runtime_error;
+};
+
+BundleRun RunBundle(const std::string& runtime_name, const fs::path& bundle,
+                    const std::string& stdin_data, const OutputSink& output) {
+  BundleRun run;
+  fs::path runtime;
+  try {
+    runtime = FindExecutable(runtime_name);
+  } catch (const RuntimeError& error) {
+    run.runtime_error = error.what();
+    return run;
+  }
+  const std::string id = UniqueContainerId();
+  const fs::path log = bundle / (runtime_name + ".log");
+  fs::remove(log);
+  // runc and crun both log their own errors as JSON lines when asked, apart from the output.
+  std::vector<std::string> argv = {runtime.string(), "--log",         log.string(),
+                                   "--log-format",   "json",          "run",
+                                   "--bundle",       bundle.string(), id};
+  {
+    ContainerDeleter deleter(runtime, id);
+    run.outcome = RunProcess(argv, stdin_data, output);
+  }
+  if (ExitCode(run.outcome.status) != 0) {
+    std::string errors = RuntimeLogErrors(log);
+    if (!errors.empty()) run.runtime_error = runtime_name + " run failed: " + errors;
+  }
+  return run;
+}
+
+/// Set once crun failed to start a container that runc then ran: crun does not work here (e.g.
+/// it refuses hybrid cgroup hierarchies), so this process uses runc from then on.
+std::atomic<bool> crun_unusable{false};
+
+/// Runs the bundle with the chosen runtime; crun falls back to runc when it cannot start the
+/// container (missing, or logging an error: the runtimes log errors only when creating or
+/// starting the container failed, before the process ran).
+ProcessOutcome RunWithRuntime(const std::string& chosen, const fs::path& bundle,
+                              const std::string& stdin_data, const OutputSink& output) {
+  std::string name = chosen == "crun" && crun_unusable ? "runc" : chosen;
+  BundleRun run = RunBundle(name, bundle, stdin_data, output);
+  if (!run.runtime_error.empty() && name == "crun") {
+    if (output) output("kiln: " + run.runtime_error + "; using runc\n");
+    BundleRun fallback = RunBundle("runc", bundle, stdin_data, output);
+    if (fallback.runtime_error.empty()) crun_unusable = true;
+    run = std::move(fallback);
+  }
+  if (!run.runtime_error.empty()) throw RuntimeError(run.runtime_error);
+  return std::move(run.outcome);
+}
+
 }  // namespace
 
 std::vector<MountSpec> DefaultMounts() {
@@ -576,8 +631,6 @@ RunResult RunContainer(const RunSpec& spec, const OutputSink& output) {
   if (spec.network != "default" && spec.network != "host" && spec.network != "none") {
     throw RuntimeError("unsupported network mode \"" + spec.network + "\"");
   }
-  const std::string runtime_name = SelectRuntime(spec.runtime);
-  const fs::path runtime = FindExecutable(runtime_name);
   const fs::path work_root = fs::absolute(spec.work_root);
   const fs::path bundle = work_root / "bundle";
   fs::create_directories(bundle);
@@ -594,24 +647,9 @@ RunResult RunContainer(const RunSpec& spec, const OutputSink& output) {
   EnsureWorkingDirectory(rootfs.root(), spec.cwd);
   WriteFile(bundle / "config.json", OciConfig(spec, rootfs.root(), mounts).dump(2), 0600);
 
-  const std::string id = UniqueContainerId();
-  const fs::path log = work_root / "runtime.log";
-  std::vector<std::string> argv = {runtime.string()};
-  if (runtime_name == "runc" || runtime.filename() == "runc") {
-    argv.insert(argv.end(), {"--log", log.string(), "--log-format", "json"});
-  }
-  argv.insert(argv.end(), {"run", "--bundle", bundle.string(), id});
-
-  ProcessOutcome outcome;
-  {
-    ContainerDeleter deleter(runtime, id);
-    outcome = RunProcess(argv, spec.stdin_data, output);
-  }
+  ProcessOutcome outcome =
+      RunWithRuntime(SelectRuntime(spec.runtime), bundle, spec.stdin_data, output);
   int exit_code = ExitCode(outcome.status);
-  if (exit_code != 0) {
-    std::string errors = RuntimeLogErrors(log);
-    if (!errors.empty()) throw RuntimeError(runtime_name + " run failed: " + errors);
-  }
   stubs.Remove();
   RunResult result;
   result.exit_code = exit_code;

@@ -186,6 +186,16 @@ TEST_CASE("runtime failures are errors, not exit codes", "[runtime]") {
   CHECK_THROWS_WITH(Run(spec, scratch), Catch::Contains("\"no-such-runtime\" not found"));
 }
 
+TEST_CASE("crun runs the container, or runc where crun cannot", "[runtime]") {
+  if (!Busybox()) return;
+  ScratchDir scratch;
+  RunSpec spec = Shell("echo ran; exit 2");
+  spec.runtime = "crun";
+  auto run = Run(spec, scratch);
+  CHECK(run.result.exit_code == 2);
+  CHECK(run.result.output_tail.find("ran\n") != std::string::npos);
+}
+
 TEST_CASE("the OCI config carries Docker's defaults", "[runtime]") {
   RunSpec spec;
   spec.args = {"/bin/true"};
