@@ -88,6 +88,9 @@ std::string NodeSummary(const Node& node) {
   } else if (node.form == ArgForm::kPairs) {
     for (const KeyValue& pair : node.pairs)
       out += " " + pair.key + (pair.legacy ? " " : "=") + pair.value;
+  } else if (node.onbuild) {
+    // The trigger's heredoc bodies appear below, under "onbuild:".
+    out += " " + node.args[0].substr(0, node.args[0].find('\n'));
   } else if (!node.args.empty()) {
     out += " " + JoinQuoted(node.args);
   }

@@ -571,6 +571,8 @@ class Parser {
         if (!terminated) heredoc.content.append(body_line).append("\n");
       }
       if (!terminated) Fail(at, "unterminated heredoc: no line \"" + heredoc.name + "\" ends it");
+      // Docker keeps an ONBUILD trigger as text with its bodies, so it can be parsed again.
+      if (node.onbuild) node.args[0] += "\n" + heredoc.content + heredoc.name;
       target.heredocs.push_back(std::move(heredoc));
     }
     node.end_line = target.end_line = static_cast<int>(next_);

@@ -24,7 +24,9 @@ namespace kiln {
 ///  - ENV, LABEL: kPairs (args empty).
 ///  - HEALTHCHECK: args[0] is "CMD" or "NONE" (upper-cased); for CMD the rest is the command,
 ///    form kExec or kShell; for NONE the form is kWords.
-///  - ONBUILD: kShell with args[0] = the trigger text; Node::onbuild holds it parsed.
+///  - ONBUILD: kShell with args[0] = the trigger text (continuations joined; heredoc bodies
+///    appended as `\n<content><name>` like Docker's stored trigger, so ParseDockerfile(args[0])
+///    gives the trigger back); Node::onbuild holds it parsed.
 /// Flags: leading `--` words are collected into Node::flags with quotes and escapes removed as
 /// BuildKit does (`--chown="a b"` gives `--chown=a b`); a bare `--` ends them.
 /// Heredocs (RUN, COPY, ADD, also as ONBUILD triggers) keep their `<<EOF` words in args; for

@@ -451,6 +451,12 @@ TEST_CASE("heredocs", "[parser]") {
     CHECK(node.onbuild->heredocs[0].content == "echo hi\n");
     CHECK(node.end_line == 3);
     CHECK(node.onbuild->end_line == 3);
+    // The trigger text carries the body, so it parses again on its own.
+    CHECK(node.args == Strings{"RUN <<EOF\necho hi\nEOF"});
+    const Node again = ParseOne(node.args[0]);
+    CHECK(again.instruction == "RUN");
+    REQUIRE(again.heredocs.size() == 1);
+    CHECK(again.heredocs[0].content == "echo hi\n");
   }
   SECTION("the corpus file") {
     const SyntaxTree tree = ParseDockerfile(
