@@ -136,7 +136,7 @@ int RunParseCommand(const std::vector<std::string>& args) {
     const SyntaxTree tree =
         ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file);
     if (options->json) {
-      std::cout << SyntaxTreeToJson(tree).dump(2) << "\n";
+      std::cout << SyntaxTreeToOrderedJson(tree).dump(2) << "\n";
     } else {
       PrintTree(tree, std::cout);
     }

@@ -5,8 +5,61 @@
 namespace kiln {
 namespace {
 
-nlohmann::json OptionalToJson(const std::optional<std::string>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+template <typename Json>
+Json OptionalToJson(const std::optional<std::string>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+// One implementation for both key orders: sorted for comparisons, as written for people.
+template <typename Json>
+Json NodeTo(const Node& node) {
+  Json out = Json::object();
+  out["instruction"] = node.instruction;
+  out["line"] = node.line;
+  out["end_line"] = node.end_line;
+  out["column"] = node.column;
+  out["flags"] = node.flags;
+  out["form"] = ArgFormName(node.form);
+  out["args"] = node.args;
+  if (node.instruction == "ENV" || node.instruction == "LABEL") {
+    Json pairs = Json::array();
+    for (const KeyValue& pair : node.pairs) {
+      Json p = Json::object();
+      p["key"] = pair.key;
+      p["value"] = pair.value;
+      p["legacy"] = pair.legacy;
+      pairs.push_back(std::move(p));
+    }
+    out["pairs"] = std::move(pairs);
+  }
+  if (!node.heredocs.empty()) {
+    Json heredocs = Json::array();
+    for (const Heredoc& heredoc : node.heredocs) {
+      Json h = Json::object();
+      h["name"] = heredoc.name;
+      h["content"] = heredoc.content;
+      h["expand"] = heredoc.expand;
+      h["chomp"] = heredoc.chomp;
+      heredocs.push_back(std::move(h));
+    }
+    out["heredocs"] = std::move(heredocs);
+  }
+  if (node.onbuild) out["onbuild"] = NodeTo<Json>(*node.onbuild);
+  return out;
+}
+
+template <typename Json>
+Json TreeTo(const SyntaxTree& tree) {
+  Json directives = Json::object();
+  directives["escape"] = std::string(1, tree.directives.escape);
+  directives["syntax"] = OptionalToJson<Json>(tree.directives.syntax);
+  directives["check"] = OptionalToJson<Json>(tree.directives.check);
+  Json instructions = Json::array();
+  for (const Node& node : tree.instructions) instructions.push_back(NodeTo<Json>(node));
+  Json out = Json::object();
+  out["directives"] = std::move(directives);
+  out["instructions"] = std::move(instructions);
+  return out;
 }
 
 }  // namespace
@@ -26,44 +79,15 @@ std::string_view ArgFormName(ArgForm form) {
 }
 
 nlohmann::json NodeToJson(const Node& node) {
-  nlohmann::json out = {
-      {"instruction", node.instruction},
-      {"line", node.line},
-      {"end_line", node.end_line},
-      {"column", node.column},
-      {"flags", node.flags},
-      {"form", ArgFormName(node.form)},
-      {"args", node.args},
-  };
-  if (node.instruction == "ENV" || node.instruction == "LABEL") {
-    nlohmann::json pairs = nlohmann::json::array();
-    for (const KeyValue& pair : node.pairs)
-      pairs.push_back({{"key", pair.key}, {"value", pair.value}, {"legacy", pair.legacy}});
-    out["pairs"] = std::move(pairs);
-  }
-  if (!node.heredocs.empty()) {
-    nlohmann::json heredocs = nlohmann::json::array();
-    for (const Heredoc& heredoc : node.heredocs)
-      heredocs.push_back({{"name", heredoc.name},
-                          {"content", heredoc.content},
-                          {"expand", heredoc.expand},
-                          {"chomp", heredoc.chomp}});
-    out["heredocs"] = std::move(heredocs);
-  }
-  if (node.onbuild) out["onbuild"] = NodeToJson(*node.onbuild);
-  return out;
+  return NodeTo<nlohmann::json>(node);
 }
 
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree) {
-  nlohmann::json instructions = nlohmann::json::array();
-  for (const Node& node : tree.instructions) instructions.push_back(NodeToJson(node));
-  return {
-      {"directives",
-       {{"escape", std::string(1, tree.directives.escape)},
-        {"syntax", OptionalToJson(tree.directives.syntax)},
-        {"check", OptionalToJson(tree.directives.check)}}},
-      {"instructions", std::move(instructions)},
-  };
+  return TreeTo<nlohmann::json>(tree);
+}
+
+nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
+  return TreeTo<nlohmann::ordered_json>(tree);
 }
 
 }  // namespace kiln

@@ -22,4 +22,7 @@ nlohmann::json NodeToJson(const Node& node);
 ///  "instructions": [NODE, ...]}
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
 
+/// The same document with keys in the order documented above, for people to read.
+nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree);
+
 }  // namespace kiln

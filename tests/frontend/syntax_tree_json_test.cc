@@ -1,6 +1,8 @@
 #include "frontend/syntax_tree_json.h"
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "frontend/parser.h"
 
@@ -55,6 +57,19 @@ TEST_CASE("syntax tree JSON has the documented shape", "[syntax_tree_json]") {
 TEST_CASE("escape and check directives in JSON", "[syntax_tree_json]") {
   const json j = SyntaxTreeToJson(ParseDockerfile("# escape=`\n# check=skip=all\nFROM a\n"));
   CHECK(j["directives"] == json{{"escape", "`"}, {"syntax", nullptr}, {"check", "skip=all"}});
+}
+
+TEST_CASE("the ordered rendering keeps the documented key order", "[syntax_tree_json]") {
+  const SyntaxTree tree = ParseDockerfile("ONBUILD ENV A=1\n");
+  const nlohmann::ordered_json ordered = SyntaxTreeToOrderedJson(tree);
+  CHECK(json::parse(ordered.dump()) == SyntaxTreeToJson(tree));
+  std::vector<std::string> keys;
+  for (const auto& item : ordered.items()) keys.push_back(item.key());
+  CHECK(keys == std::vector<std::string>{"directives", "instructions"});
+  keys.clear();
+  for (const auto& item : ordered["instructions"][0]["onbuild"].items()) keys.push_back(item.key());
+  CHECK(keys == std::vector<std::string>{"instruction", "line", "end_line", "column", "flags",
+                                         "form", "args", "pairs"});
 }
 
 TEST_CASE("form names", "[syntax_tree_json]") {
