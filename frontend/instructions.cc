@@ -250,6 +250,12 @@ struct Typing {
   const SyntaxTree& tree;
   const WordExpander& words;
   Flags flags;
+  bool literal = false;  ///< no expander: words kept as written (ONBUILD triggers)
+
+  /// True when `value` still holds variables, so its content is checked once it is expanded.
+  bool Unexpanded(std::string_view value) const {
+    return literal && value.find('$') != std::string_view::npos;
+  }
 
   [[noreturn]] void Fail(const std::string& message, std::string_view token = {}) const {
     throw ErrorAt(tree, node, message, token);
@@ -522,21 +528,22 @@ RunMount ParseMount(const Typing& t, const std::string& spec, int ssh_index) {
       mount.options["id"] = v;
     } else if (key == "sharing") {
       CheckMountKey(t, mount, key, {"cache"}, spec);
-      if (v != "shared" && v != "private" && v != "locked")
+      if (v != "shared" && v != "private" && v != "locked" && !t.Unexpanded(v))
         t.Fail("unsupported sharing value \"" + v + "\"", spec);
       mount.options["sharing"] = v;
     } else if (key == "mode") {
       CheckMountKey(t, mount, key, {"cache", "secret", "ssh"}, spec);
-      if (!IsOctalMode(v)) t.Fail("invalid value " + v + " for mode", spec);
+      if (!IsOctalMode(v) && !t.Unexpanded(v)) t.Fail("invalid value " + v + " for mode", spec);
       mount.options["mode"] = v;
     } else if (key == "uid" || key == "gid") {
       CheckMountKey(t, mount, key, {"cache", "secret", "ssh"}, spec);
-      if (!IsDigits(v)) t.Fail("invalid value " + v + " for " + key, spec);
+      if (!IsDigits(v) && !t.Unexpanded(v)) t.Fail("invalid value " + v + " for " + key, spec);
       mount.options[key] = v;
     } else if (key == "size") {
       CheckMountKey(t, mount, key, {"tmpfs"}, spec);
       static const std::regex size("^[0-9]+([kKmMgG][bB]?|[bB])?$");
-      if (!std::regex_match(v, size)) t.Fail("invalid value " + v + " for size", spec);
+      if (!std::regex_match(v, size) && !t.Unexpanded(v))
+        t.Fail("invalid value " + v + " for size", spec);
       mount.options["size"] = v;
     } else if (key == "env") {
       CheckMountKey(t, mount, key, {"secret"}, spec);
@@ -610,7 +617,7 @@ void ParseTransfer(const Typing& t, FileTransfer* out) {
   if (t.flags.Has("from")) out->from = t.words.Word(t.flags.Value("from"));
   out->chown = t.words.Word(t.flags.Value("chown"));
   out->chmod = t.words.Word(t.flags.Value("chmod"));
-  if (t.flags.Has("chmod") && !IsOctalMode(out->chmod))
+  if (t.flags.Has("chmod") && !IsOctalMode(out->chmod) && !t.Unexpanded(out->chmod))
     t.Fail("invalid chmod parameter: " + out->chmod + " (expected an octal mode such as 0755)",
            t.flags.Word("chmod"));
   out->link = t.flags.Bool("link");
@@ -632,7 +639,7 @@ AddInstruction ParseAdd(const Typing& t) {
   if (t.flags.Has("checksum")) {
     add.checksum = t.words.Word(t.flags.Value("checksum"));
     static const std::regex digest("^sha256:[0-9a-f]{64}$");
-    if (!std::regex_match(add.checksum, digest))
+    if (!std::regex_match(add.checksum, digest) && !t.Unexpanded(add.checksum))
       t.Fail("invalid checksum digest format: " + add.checksum +
                  " (expected sha256: and 64 lower-case hex digits)",
              t.flags.Word("checksum"));
@@ -697,7 +704,7 @@ std::vector<std::string> ExpandPort(const Typing& t, const std::string& spec) {
 ExposeInstruction ParseExpose(const Typing& t) {
   ExposeInstruction expose;
   for (const std::string& spec : t.ExpandedList()) {
-    const auto ports = ExpandPort(t, spec);
+    const auto ports = t.Unexpanded(spec) ? std::vector<std::string>{spec} : ExpandPort(t, spec);
     expose.ports.insert(expose.ports.end(), ports.begin(), ports.end());
   }
   if (expose.ports.empty()) t.Fail("EXPOSE requires at least one argument");
@@ -727,6 +734,7 @@ UserInstruction ParseUser(const Typing& t) {
   const bool blank_part =
       colon != std::string::npos && (colon == 0 || colon + 1 == user.user.size() ||
                                      user.user.find(':', colon + 1) != std::string::npos);
+  if (t.Unexpanded(user.user)) return user;
   if (blank_part || std::any_of(user.user.begin(), user.user.end(),
                                 [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))
     t.Fail("invalid user: \"" + user.user + "\" (expected user[:group])", t.RestText());
@@ -748,7 +756,8 @@ bool IsSignal(std::string_view text) {
 
 StopsignalInstruction ParseStopsignal(const Typing& t) {
   StopsignalInstruction stop{SingleValue(t)};
-  if (!IsSignal(stop.signal)) t.Fail("Invalid signal: " + stop.signal, t.RestText());
+  if (!IsSignal(stop.signal) && !t.Unexpanded(stop.signal))
+    t.Fail("Invalid signal: " + stop.signal, t.RestText());
   return stop;
 }
 
@@ -863,7 +872,7 @@ std::string NodeText(const Node& node) {
 Instruction ParseInstruction(const Node& node, const SyntaxTree& tree,
                              const WordExpander* expander) {
   static const LiteralWords literal;
-  Typing t{node, tree, expander ? *expander : literal, ParseFlags(node, tree)};
+  Typing t{node, tree, expander ? *expander : literal, ParseFlags(node, tree), !expander};
   Instruction out{node.instruction, node.line, node.column, {}};
   const std::string& k = node.instruction;
   if (k == "FROM") {

@@ -276,6 +276,21 @@ TEST_CASE("SHELL and ONBUILD", "[instructions]") {
   CHECK(inner.chown == "1:1");
 }
 
+TEST_CASE("Without an expander, values holding variables are checked later", "[instructions]") {
+  // ONBUILD triggers are typed as written; their values are expanded when they fire.
+  const auto onbuild = TypedAs<OnbuildInstruction>("ONBUILD COPY --chmod=$MODE a b");
+  CHECK(std::get<CopyInstruction>(onbuild.inner->value).chmod == "$MODE");
+  CHECK(TypedAs<ExposeInstruction>("EXPOSE $PORT").ports == std::vector<std::string>{"$PORT"});
+  CHECK(TypedAs<StopsignalInstruction>("STOPSIGNAL $SIG").signal == "$SIG");
+  CHECK(TypedAs<RunInstruction>("RUN --mount=type=cache,target=/c,uid=$UID true")
+            .mounts[0]
+            .options.at("uid") == "$UID");
+  // With an expander the expanded value is checked.
+  const FixedExpander vars(Variables{{"MODE", "rwx"}});
+  CHECK_THROWS_WITH(Typed("COPY --chmod=$MODE a b", &vars),
+                    Catch::Matchers::Contains("invalid chmod parameter: rwx"));
+}
+
 TEST_CASE("ExpandsVariables names exactly Docker's list", "[instructions]") {
   for (const char* k :
        {"ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
