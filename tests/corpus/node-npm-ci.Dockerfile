@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-slim AS base
+ENV NODE_ENV=production
+WORKDIR /usr/src/app
+
+FROM base AS deps
+# Install production dependencies only; bind mounts keep package files out of the layer.
+RUN --mount=type=bind,source=package.json,target=package.json \
+    --mount=type=bind,source=package-lock.json,target=package-lock.json \
+    --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev
+
+FROM deps AS build
+RUN --mount=type=bind,source=package.json,target=package.json \
+    --mount=type=bind,source=package-lock.json,target=package-lock.json \
+    --mount=type=cache,target=/root/.npm \
+    npm ci
+COPY . .
+RUN npm run build
+
+FROM base AS final
+ENV NODE_ENV=production
+USER node
+COPY package.json .
+COPY --from=deps /usr/src/app/node_modules ./node_modules
+COPY --from=build /usr/src/app/dist ./dist
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+  CMD node -e "require('http').get('http://localhost:3000/healthz', r => process.exit(r.statusCode === 200 ? 0 : 1))"
+CMD ["node", "dist/server.js"]
