@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -96,6 +97,9 @@ class OutputTail {
 
  private:
   void Trim() {
+    // Output without newlines must not grow without bound either.
+    constexpr size_t kMaxTailBytes = 64 * 1024;
+    if (text_.size() > kMaxTailBytes) text_.erase(0, text_.size() - kMaxTailBytes);
     size_t end = text_.size();
     if (end > 0 && text_[end - 1] == '\n') --end;
     size_t lines = 0;
@@ -168,12 +172,12 @@ std::vector<MountSpec> NetworkFileMounts(const RunSpec& spec, const fs::path& di
         "127.0.0.1\tlocalhost " + spec.hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     return mounts;
   }
-  for (const char* name : {"hosts", "resolv.conf"}) {
-    std::error_code ec;
-    if (fs::is_regular_file(fs::path("/etc") / name, ec)) {
-      add(name, ReadFile(fs::path("/etc") / name));
-    }
-  }
+  std::error_code ec;
+  // The container's own hostname must resolve (sudo and others complain otherwise).
+  std::string hosts = fs::is_regular_file("/etc/hosts", ec) ? ReadFile("/etc/hosts") : "";
+  if (!hosts.empty() && hosts.back() != '\n') hosts += '\n';
+  add("hosts", hosts + "127.0.0.1\t" + spec.hostname + "\n");
+  if (fs::is_regular_file("/etc/resolv.conf", ec)) add("resolv.conf", ReadFile("/etc/resolv.conf"));
   return mounts;
 }
 
@@ -389,6 +393,16 @@ ProcessOutcome RunProcess(const std::vector<std::string>& argv, const std::strin
     errno = error;
     ThrowErrno("starting " + argv[0]);
   }
+  // Should streaming fail (e.g. the output sink throws), the runtime must not be left running.
+  struct Reaper {
+    pid_t pid;
+    bool armed = true;
+    ~Reaper() {
+      if (!armed) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
   out_write.Reset();
   in_read.Reset();
   if (stdin_data.empty()) in_write.Reset();
@@ -425,6 +439,7 @@ ProcessOutcome RunProcess(const std::vector<std::string>& argv, const std::strin
     }
   }
   in_write.Reset();
+  reaper.armed = false;
   while (::waitpid(pid, &outcome.status, 0) < 0) {
     if (errno != EINTR) ThrowErrno("waitpid");
   }

@@ -112,19 +112,21 @@ TEST_CASE("a script on stdin runs (heredoc form)", "[runtime]") {
 TEST_CASE("network none has only the loopback interface", "[runtime]") {
   if (!Busybox()) return;
   ScratchDir scratch;
-  RunSpec spec = Shell("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; hostname");
+  RunSpec spec = Shell(
+      "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; hostname; grep -c builder /etc/hosts");
   spec.network = "none";
   spec.hostname = "builder";
   auto run = Run(spec, scratch);
   REQUIRE(run.result.exit_code == 0);
-  CHECK(run.output == "lo\nbuilder\n");
+  CHECK(run.output == "lo\nbuilder\n1\n");
 }
 
 TEST_CASE("host network shares the host's interfaces", "[runtime]") {
   if (!Busybox()) return;
   ScratchDir scratch;
-  auto run = Run(Shell("tail -n +3 /proc/net/dev | wc -l"), scratch);
+  auto run = Run(Shell("tail -n +3 /proc/net/dev | wc -l; grep -c kiln /etc/hosts"), scratch);
   REQUIRE(run.result.exit_code == 0);
+  CHECK(run.output.substr(run.output.find('\n') + 1) == "1\n");
   std::string host = ReadTextFile("/proc/net/dev");
   auto host_interfaces = std::count(host.begin(), host.end(), '\n') - 2;
   CHECK(std::stoi(run.output) == host_interfaces);
@@ -153,6 +155,20 @@ TEST_CASE("a read-only bind of a host file is visible and leaves no trace", "[ru
   CHECK(run.output.find("refused") != std::string::npos);
   CHECK(ReadTextFile(scratch.path() / "host.txt") == "from host\n");
   CHECK(TreeEntries(run.result.upper_dir).empty());
+}
+
+TEST_CASE("an empty root gets mount points that vanish afterwards", "[runtime]") {
+  if (!Busybox()) return;
+  ScratchDir scratch;
+  RunSpec spec;
+  spec.args = {"/bin/busybox", "sh", "-c", "/bin/busybox ls /etc; echo x > /new"};
+  spec.mounts = {{"bind", "/bin/busybox", "/bin/busybox", {"ro"}}};
+  spec.work_root = scratch.path() / "run";
+  std::string output;
+  RunResult result = RunContainer(spec, [&](std::string_view c) { output += c; });
+  CHECK(result.exit_code == 0);
+  CHECK(output.rfind("hosts\n", 0) == 0);  // and resolv.conf when the host has one
+  CHECK(TreeEntries(result.upper_dir) == std::set<std::string>{"new"});
 }
 
 TEST_CASE("the copy fallback without overlayfs gives the same upper dir", "[runtime]") {
