@@ -67,6 +67,19 @@ TEST_CASE("a written layer applies back with data, modes, links and mtimes", "[l
   fs::permissions(src / "locked", fs::perms(0755));
 }
 
+TEST_CASE("long and non-UTF-8 names round-trip byte for byte", "[layer_applier]") {
+  TempDir tmp;
+  const std::string long_name = std::string(150, 'd') + "/" + std::string(150, 'f') + "\xc3\xa9";
+  const std::string binary_name = std::string(110, 'b') + "\xff\xfe";
+  WriteFile(tmp / "src" / long_name, "long");
+  WriteFile(tmp / "src" / binary_name, "binary");
+  WriteLayerToFile(tmp / "src", tmp / "l.tar");
+  ApplyLayer(tmp / "l.tar", tmp / "dest", WhiteoutMode::kApply);
+  CHECK(ReadFile(tmp / "dest" / long_name) == "long");
+  CHECK(ReadFile(tmp / "dest" / binary_name) == "binary");
+  CHECK(Listing(tmp / "dest") == Listing(tmp / "src"));
+}
+
 TEST_CASE("owners, devices and xattrs including security.capability survive a round trip",
           "[layer_applier]") {
   if (!IsRoot()) {

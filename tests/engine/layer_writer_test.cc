@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <clocale>
+
 #include "engine/hash.h"
 #include "tests/engine/layer_test_support.h"
 
@@ -74,6 +76,24 @@ TEST_CASE("entries are sorted depth-first in byte order, directories with a trai
   CHECK(Names(ReadTar(tmp / "l.tar")) == std::vector<std::string>{"A", "a/", "a/B", "a/sub/",
                                                                   "a/sub/z", "a/x", "a-b", "b",
                                                                   "zdir/", "\xc3\xa9t\xc3\xa9"});
+}
+
+TEST_CASE("the process locale does not change the tar", "[layer_writer]") {
+  TempDir tmp;
+  // Non-ASCII names long enough to need a PAX path record, and one that is not UTF-8 at all.
+  WriteFile(tmp / "root" / (std::string(120, 'x') + "\xc3\xa9"), "utf8");
+  WriteFile(tmp / "root" / (std::string(120, 'y') + "\xff\xfe"), "binary");
+  const std::string saved = std::setlocale(LC_ALL, nullptr);
+  std::setlocale(LC_ALL, "C");
+  const WrittenLayer c = WriteLayerToFile(tmp / "root", tmp / "c.tar");
+  const bool has_utf8 = std::setlocale(LC_ALL, "C.UTF-8") != nullptr;
+  const WrittenLayer utf8 = WriteLayerToFile(tmp / "root", tmp / "u.tar");
+  std::setlocale(LC_ALL, saved.c_str());
+  if (!has_utf8) WARN("no C.UTF-8 locale: only the C locale was tried");
+  CHECK(c.bytes == utf8.bytes);
+  CHECK(Names(ReadTar(tmp / "c.tar")) ==
+        std::vector<std::string>{std::string(120, 'x') + "\xc3\xa9",
+                                 std::string(120, 'y') + "\xff\xfe"});
 }
 
 TEST_CASE("headers are PAX, with numeric owners, no user names and no atime/ctime",
