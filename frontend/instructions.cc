@@ -165,6 +165,29 @@ const std::map<std::string_view, std::vector<FlagSpec>>& FlagTable() {
   return table;
 }
 
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// " (did you mean --NAME?)" for a likely typo of one of `specs`, else "".
+std::string FlagSuggestion(std::string_view name, const std::vector<FlagSpec>& specs) {
+  for (const FlagSpec& spec : specs)
+    if (EditDistance(name, spec.name) <= std::max<size_t>(1, spec.name.size() / 3))
+      return " (did you mean --" + std::string(spec.name) + "?)";
+  return {};
+}
+
 bool IsFlagOfAnyInstruction(std::string_view name) {
   for (const auto& [keyword, specs] : FlagTable())
     for (const FlagSpec& spec : specs)
@@ -219,7 +242,7 @@ Flags ParseFlags(const Node& node, const SyntaxTree& tree) {
     if (spec == specs.end()) {
       if (IsFlagOfAnyInstruction(name))
         throw ErrorAt(tree, node, "flag --" + name + " is not valid for " + node.instruction, word);
-      throw ErrorAt(tree, node, "unknown flag: --" + name, word);
+      throw ErrorAt(tree, node, "unknown flag: --" + name + FlagSuggestion(name, specs), word);
     }
     if (flags.Has(name) && spec->type != FlagType::kStrings)
       throw ErrorAt(tree, node, "duplicate flag specified: --" + name, word);

@@ -337,6 +337,8 @@ TEST_CASE("Malformed instructions give Docker-like errors at their line", "[inst
   };
   const Case cases[] = {
       {"COPY --foo a b", "unknown flag: --foo", 6},
+      {"COPY --chmdo=644 a b", "unknown flag: --chmdo (did you mean --chmod?)", 6},
+      {"RUN --mout=type=cache,target=/x true", "unknown flag: --mout (did you mean --mount?)"},
       {"COPY --checksum=" + digest + " a b", "flag --checksum is not valid for COPY", 6},
       {"RUN --from=x true", "flag --from is not valid for RUN", 5},
       {"COPY --chmod a b", "flag --chmod expects a value", 6},
