@@ -81,14 +81,13 @@ buildah_root=$work/buildah-root
 buildah_runroot=$work/buildah-runroot
 driver=${BUILDAH_DRIVER:-overlay}
 cleanup() {
+  set +e  # clean up as much as possible
   if uses buildah && [[ -d "$buildah_root" ]]; then
     buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" \
       rm --all >/dev/null 2>&1 || true
   fi
   # Whatever a tool left mounted under the work directory, deepest first, before removing it.
-  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
+  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
