@@ -147,12 +147,12 @@ TEST_CASE("a read-only bind of a host file is visible and leaves no trace", "[ru
   if (!Busybox()) return;
   ScratchDir scratch;
   test::WriteTextFile(scratch.path() / "host.txt", "from host\n");
-  RunSpec spec = Shell("cat /etc/extra/host.txt; echo y > /etc/extra/host.txt || echo refused");
+  RunSpec spec =
+      Shell("cat /etc/extra/host.txt; (echo y > /etc/extra/host.txt) 2>/dev/null || echo refused");
   spec.mounts = {{"bind", scratch.path() / "host.txt", "/etc/extra/host.txt", {"ro"}}};
   auto run = Run(spec, scratch);
   REQUIRE(run.result.exit_code == 0);
-  CHECK(run.output.find("from host\n") == 0);
-  CHECK(run.output.find("refused") != std::string::npos);
+  CHECK(run.output == "from host\nrefused\n");
   CHECK(ReadTextFile(scratch.path() / "host.txt") == "from host\n");
   CHECK(TreeEntries(run.result.upper_dir).empty());
 }
