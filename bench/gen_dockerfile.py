@@ -99,13 +99,18 @@ def add_url(w, i):
 
 
 def env_pairs(w, i):
-    w.emit("ENV MOD%d_HOME=${PREFIX}/lib/mod%d \\" % (i, i),
-           "    MOD%d_NAME=\"${APP_NAME} module %d\" \\" % (i, i),
-           "    PATH=${PREFIX}/lib/mod%d/bin:$PATH" % i)
+    # Values refer to earlier ENVs and ARGs but neither grow along the file (a PATH prepended to in
+    # every ENV would make the output quadratic) nor add a new name each time: real Dockerfiles set
+    # a few dozen variables, not thousands.
+    w.emit("ENV MOD%d_HOME=${PREFIX}/lib/mod%d \\" % (i % 8, i),
+           "    MOD%d_NAME=\"${APP_NAME} module %d\" \\" % (i % 8, i),
+           "    LD_LIBRARY_PATH=${PREFIX}/lib/mod%d/lib:${PREFIX}/lib" % i)
 
 
 def arg_decl(w, i):
-    w.emit("ARG OPT_%d=${APP_VERSION}-opt%d" % (i, i))
+    # A few names declared again and again, as real files re-declare args: every ARG in scope is
+    # part of each later RUN's environment, so hundreds of distinct names would be unrealistic.
+    w.emit("ARG OPT_%d=${APP_VERSION}-opt%d" % (i % 6, i))
 
 
 def label(w, i):
@@ -141,7 +146,7 @@ def stage_header(w, s, stages):
     w.emit("ARG APP_NAME")
     w.emit("ARG APP_VERSION")
     w.emit("ARG TARGETARCH")
-    w.emit("ENV PREFIX=/opt/${APP_NAME}/stage%d JOBS=4" % s)
+    w.emit("ENV PREFIX=/opt/${APP_NAME}/stage%d JOBS=4 PATH=/opt/${APP_NAME}/stage%d/bin:$PATH" % (s, s))
     if s > 0:
         w.emit("COPY --from=stage%d /opt/${APP_NAME}/stage%d/ /opt/prev/" % (s - 1, s - 1))
 
