@@ -594,10 +594,12 @@ std::string SelectRuntime(const std::string& requested) {
 nlohmann::json OciConfig(const RunSpec& spec, const fs::path& rootfs,
                          const std::vector<MountSpec>& mounts) {
   std::vector<std::string> env = spec.env;
-  if (std::none_of(env.begin(), env.end(),
-                   [](const std::string& e) { return e.rfind("PATH=", 0) == 0; })) {
-    env.insert(env.begin(), kDefaultPath);
-  }
+  auto has = [&](const std::string& prefix) {
+    return std::any_of(env.begin(), env.end(),
+                       [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+  };
+  if (!has("HOME=")) env.insert(env.begin(), "HOME=" + (spec.home.empty() ? "/" : spec.home));
+  if (!has("PATH=")) env.insert(env.begin(), kDefaultPath);
   nlohmann::json caps = nlohmann::json::array();
   for (const char* cap : kCapabilities) caps.push_back(cap);
   nlohmann::json user = {{"uid", spec.uid}, {"gid", spec.gid}};

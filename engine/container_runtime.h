@@ -31,11 +31,13 @@ struct MountSpec {
 
 struct RunSpec {
   std::vector<std::string> args;  ///< argv; must not be empty
-  std::vector<std::string> env;   ///< "K=V"; a default PATH is added when none is given
+  std::vector<std::string> env;   ///< "K=V"; a default PATH (and HOME) is added when missing
   std::string cwd = "/";          ///< created (root-owned, 0755) if missing
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::vector<uint32_t> additional_gids;
+  /// HOME when `env` sets none, as Docker does: the user's passwd home (ResolvedUser::home).
+  std::string home = "/";
   /// Unpacked layers in overlay whiteout form, top-most first; empty = an empty root.
   std::vector<std::filesystem::path> lower_dirs;
   /// "default" or "host": the host's network namespace; "none": a new one with loopback only.

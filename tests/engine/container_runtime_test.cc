@@ -70,17 +70,18 @@ TEST_CASE("a run that changes nothing leaves an empty upper dir", "[runtime]") {
 TEST_CASE("env, working directory and user are applied", "[runtime]") {
   if (!Busybox()) return;
   ScratchDir scratch;
-  RunSpec spec = Shell("id -u; id -g; id -G; pwd; echo $FOO; echo $PATH");
+  RunSpec spec = Shell("id -u; id -g; id -G; pwd; echo $FOO; echo $PATH; echo $HOME");
   spec.env = {"FOO=bar baz"};
   spec.cwd = "/work/dir";
   spec.uid = 1000;
   spec.gid = 1000;
   spec.additional_gids = {50};
+  spec.home = "/home/alice";
   auto run = Run(spec, scratch);
   REQUIRE(run.result.exit_code == 0);
   CHECK(run.output ==
         "1000\n1000\n1000 50\n/work/dir\nbar baz\n"
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/home/alice\n");
   // The missing working directory was created and stays in the layer, as WORKDIR would.
   CHECK(std::filesystem::is_directory(run.result.upper_dir / "work/dir"));
 }
