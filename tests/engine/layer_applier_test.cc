@@ -228,6 +228,22 @@ TEST_CASE("existing entries are replaced, whatever their type", "[layer_applier]
   CHECK(Listing(tmp / "outside") == std::vector<std::string>{"target"});
 }
 
+TEST_CASE("names are cleaned before they are applied", "[layer_applier]") {
+  TempDir tmp;
+  WriteTar(tmp / "l.tar", {{"./", 'd', "", 0700},
+                           {"./a/./b", 'f', "1"},
+                           {"a//c", 'f', "2"},
+                           {"a/x/../d", 'f', "3"},
+                           {"e/", 'd'},
+                           {"e/../f", 'f', "4"}});
+  ApplyLayer(tmp / "l.tar", tmp / "dest", WhiteoutMode::kApply);
+  CHECK(Listing(tmp / "dest") == std::vector<std::string>{"a", "a/b", "a/c", "a/d", "e", "f"});
+  CHECK(ReadFile(tmp / "dest/a/d") == "3");
+  CHECK(ReadFile(tmp / "dest/f") == "4");
+  // The top directory's own entry does not touch dest's mode.
+  CHECK((Lstat(tmp / "dest").st_mode & 0777) != 0700);
+}
+
 TEST_CASE("symlinks used as directories resolve inside the destination", "[layer_applier]") {
   TempDir tmp;
   const fs::path dest = tmp / "dest";
