@@ -136,7 +136,10 @@ int RunParseCommand(const std::vector<std::string>& args) {
     const SyntaxTree tree =
         ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file);
     if (options->json) {
-      std::cout << SyntaxTreeToOrderedJson(tree).dump(2) << "\n";
+      // Text that is not UTF-8 (Latin-1 comments...) is shown with U+FFFD, not refused.
+      std::cout << SyntaxTreeToOrderedJson(tree).dump(
+                       2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+                << "\n";
     } else {
       PrintTree(tree, std::cout);
     }

@@ -120,6 +120,16 @@ TEST_CASE("kiln parse reads standard input with -", "[e2e][parse]") {
   CHECK(tree["instructions"][1]["end_line"] == 4);
 }
 
+TEST_CASE("kiln parse --json shows text that is not UTF-8 with U+FFFD", "[e2e][parse]") {
+  TempDir dir;
+  const fs::path file = dir.Write("Dockerfile", "FROM a\nRUN echo caf\xE9\n");
+  const Result r = dir.Kiln("parse --json " + file.string());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json tree = nlohmann::json::parse(r.out);
+  CHECK(tree["instructions"][1]["args"] == nlohmann::json({"echo caf\xEF\xBF\xBD"}));
+}
+
 TEST_CASE("kiln parse reports Dockerfile errors with place and caret", "[e2e][parse]") {
   TempDir dir;
   const fs::path file = dir.Write("Dockerfile", "FROM a\nCOPPY . /app\n");
