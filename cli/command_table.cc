@@ -4,14 +4,11 @@
 #include <functional>
 #include <string_view>
 
-#if __has_include("cli/parse_command.h")
-#include "cli/parse_command.h"
-#define KILN_HAVE_PARSE 1
-#endif
-#if __has_include("cli/graph_command.h")
+#include "cli/build_command.h"
 #include "cli/graph_command.h"
-#define KILN_HAVE_GRAPH 1
-#endif
+#include "cli/internal_commands.h"
+#include "cli/parse_command.h"
+#include "cli/system_command.h"
 
 namespace kiln::cli {
 namespace {
@@ -24,12 +21,12 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-#ifdef KILN_HAVE_PARSE
-      {"parse", "Print a Dockerfile's syntax tree", RunParseCommand},
-#endif
-#ifdef KILN_HAVE_GRAPH
+      {"build", "Build an image from a Dockerfile", RunBuildCommand},
+      {"generate", "Write build.ninja for a build without building", RunGenerateCommand},
       {"graph", "Print the step graph of a build (dot or json)", RunGraphCommand},
-#endif
+      {"parse", "Print a Dockerfile's syntax tree", RunParseCommand},
+      {"system", "Manage the store (check)", RunSystemCommand},
+      {"internal", "", RunInternalCommand},  // the edges of generated build.ninja files
   };
   return commands;
 }
@@ -39,9 +36,11 @@ void PrintUsage(std::FILE* out) {
                "Usage:  kiln COMMAND [OPTIONS]\n\n"
                "Builds container images from Dockerfiles through ninja, without a daemon.\n\n"
                "Commands:\n");
-  for (const Command& c : Commands())
+  for (const Command& c : Commands()) {
+    if (c.summary.empty()) continue;
     std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.summary.size()), c.summary.data());
+  }
   std::fprintf(out, "\nRun 'kiln COMMAND --help' for more information on a command.\n");
 }
 

@@ -120,6 +120,14 @@ struct StepGraph {
   std::vector<std::string> warnings;  ///< e.g. unused build args
 };
 
+/// True for a COPY/ADD source naming a heredoc ("<<EOF"): its body is in Step::inline_files.
+inline bool IsHeredocSource(const std::string& source) { return source.rfind("<<", 0) == 0; }
+
+/// True for an ADD source that is a URL rather than a context path.
+inline bool IsUrlSource(const std::string& source) {
+  return source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0;
+}
+
 /// The JSON form used by `kiln graph --format json` and by the files the generator writes for
 /// ninja's edges; `StepGraphFromJson(StepGraphToJson(g))` equals `g`.
 nlohmann::json StepGraphToJson(const StepGraph& graph);

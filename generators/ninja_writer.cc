@@ -69,7 +69,7 @@ bool NeedsRecheck(const Step& step) {
     if (!m.from_image.empty()) return true;
   if (step.kind == StepKind::kAdd && step.checksum.empty()) {
     for (const std::string& s : step.sources)
-      if (s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0) return true;
+      if (IsUrlSource(s)) return true;
   }
   return false;
 }
@@ -102,7 +102,7 @@ std::string InputSetKey(const StepGraph& graph, const Step& step) {
   if ((step.kind == StepKind::kCopy || step.kind == StepKind::kAdd) && step.from_stage < 0 &&
       step.from_image.empty()) {
     for (const std::string& s : step.sources) {
-      if (s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0) continue;
+      if (IsUrlSource(s) || IsHeredocSource(s)) continue;
       key.Add("src").Add(s);
       reads_context = true;
     }

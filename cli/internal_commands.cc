@@ -1,0 +1,263 @@
+#include "cli/internal_commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cli/build_request.h"
+#include "cli/context_matcher.h"
+#include "cli/flags.h"
+#include "cli/generate.h"
+#include "cli/input_hashing.h"
+#include "cli/progress_events.h"
+#include "cli/store_resolver.h"
+#include "engine/image_config.h"
+#include "engine/image_store.h"
+#include "engine/reference.h"
+#include "engine/step_executor.h"
+#include "frontend/dockerfile_error.h"
+
+namespace kiln::cli {
+namespace fs = std::filesystem;
+namespace {
+
+bool EnvFlag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string(v) != "0";
+}
+
+StepGraph LoadGraph(const std::string& file) {
+  return StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(file)));
+}
+
+StepRecord LoadRecord(const std::string& file) {
+  return StepRecordFromJson(nlohmann::json::parse(ReadWholeFile(file)));
+}
+
+BuildRequest LoadRequest() {
+  return BuildRequestFromJson(nlohmann::json::parse(ReadWholeFile(kRequestFile)));
+}
+
+/// Lines of `after` not in `before`, and of `before` not in `after`, as "path" names.
+std::vector<std::string> ChangedPaths(const std::string& before, const std::string& after) {
+  auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> by_path;  // path -> whole line
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      size_t pos = 0;
+      for (int field = 0; field < 3 && pos != std::string::npos; ++field)
+        pos = line.find(' ', pos + 1);
+      if (pos != std::string::npos) by_path[line.substr(pos + 1)] = line;
+    }
+    return by_path;
+  };
+  const auto old_lines = lines(before), new_lines = lines(after);
+  std::vector<std::string> changed;
+  for (const auto& [path, line] : new_lines) {
+    auto it = old_lines.find(path);
+    if (it == old_lines.end())
+      changed.push_back(path + " (added)");
+    else if (it->second != line)
+      changed.push_back(path + " (changed)");
+  }
+  for (const auto& [path, line] : old_lines)
+    if (!new_lines.count(path)) changed.push_back(path + " (removed)");
+  return changed;
+}
+
+/// Why the step ran, comparing its key with the one it had the last time it ran here.
+std::string Explain(const StepRecord& now, const std::optional<StepRecord>& before,
+                    const std::string& list_before, const std::string& list_now,
+                    const StepGraph& graph) {
+  if (!before) return "no earlier result for this step";
+  std::vector<std::string> reasons;
+  std::set<std::string> names;
+  for (const auto& [k, v] : now.key_parts) names.insert(k);
+  for (const auto& [k, v] : before->key_parts) names.insert(k);
+  for (const std::string& name : names) {
+    auto a = before->key_parts.find(name), b = now.key_parts.find(name);
+    if (a != before->key_parts.end() && b != now.key_parts.end() && a->second == b->second)
+      continue;
+    if (name == "inputs") {
+      std::string files;
+      for (const std::string& p : ChangedPaths(list_before, list_now))
+        files += (files.empty() ? "" : ", ") + p;
+      reasons.push_back("context files changed: " + (files.empty() ? std::string("?") : files));
+    } else if (name == "parent") {
+      reasons.push_back("the previous step's result changed");
+    } else if (name.rfind("stage ", 0) == 0) {
+      const int stage = std::stoi(name.substr(6));
+      const std::string& stage_name = graph.stages.at(stage).name;
+      reasons.push_back("stage " + (stage_name.empty() ? std::to_string(stage) : stage_name) +
+                        " changed");
+    } else if (name.rfind("arg ", 0) == 0) {
+      reasons.push_back("build arg " + name.substr(4) + " changed" +
+                        (b == now.key_parts.end() ? "" : " to \"" + b->second + "\""));
+    } else if (name == "instruction") {
+      reasons.push_back("the instruction changed");
+    } else {
+      reasons.push_back(name + " changed");
+    }
+  }
+  if (reasons.empty()) return now.cached ? "reused from the step cache" : "--no-cache";
+  std::string text;
+  for (const std::string& r : reasons) text += (text.empty() ? "" : "; ") + r;
+  return text;
+}
+
+/// steps/KEY.result -> steps/KEY.json
+std::string StepRecordPathFor(const std::string& result) {
+  return fs::path(result).replace_extension(".json").string();
+}
+
+std::string ReadOr(const std::string& path, const std::string& fallback) {
+  std::optional<std::string> content = DiskFileSystem().ReadFile(path);
+  return content ? *content : fallback;
+}
+
+int StepEdge(const std::vector<std::string>& args) {
+  std::string graph_file, out, parent, inputs;
+  std::vector<std::string> stages;
+  int step_id = -1;
+  FlagSet flags;
+  flags.String("graph", 0, &graph_file);
+  flags.Int("step", 0, &step_id);
+  flags.String("out", 0, &out);
+  flags.String("parent", 0, &parent);
+  flags.Strings("stage", 0, &stages);
+  flags.String("inputs", 0, &inputs);
+  flags.Parse(args);
+
+  const BuildRequest request = LoadRequest();
+  const StepGraph graph = LoadGraph(graph_file);
+  const Step& step = graph.steps.at(step_id);
+  const std::string event_id = out;
+  const auto started = std::chrono::steady_clock::now();
+
+  StepInputs in;
+  in.graph = &graph;
+  in.step = step_id;
+  if (!parent.empty()) in.parent = LoadRecord(parent);
+  for (const std::string& s : stages) {
+    const size_t eq = s.find('=');
+    in.stages[std::stoi(s.substr(0, eq))] = LoadRecord(s.substr(eq + 1));
+  }
+  if (!inputs.empty()) {
+    in.inputs_digest = ReadWholeFile(inputs);
+    while (!in.inputs_digest.empty() && in.inputs_digest.back() == '\n')
+      in.inputs_digest.pop_back();
+  }
+
+  StepSettings settings;
+  settings.source_date_epoch = request.source_date_epoch;
+  settings.no_cache = EnvFlag("KILN_NO_CACHE");
+  settings.secrets = request.secrets;
+  settings.network = request.network;
+  settings.matcher = MakePathMatcher(graph.ignore_patterns);
+  if (EventsEnabled()) {
+    settings.output = [&](std::string_view chunk) {
+      for (size_t i = 0; i < chunk.size(); i += 2048)
+        EmitEvent(
+            {{"id", event_id}, {"state", "output"}, {"data", std::string(chunk.substr(i, 2048))}});
+    };
+  }
+  EmitEvent({{"id", event_id}, {"state", "started"}, {"text", step.text}, {"line", step.line}});
+
+  ImageStore store(request.store_root);
+  StepRecord record;
+  try {
+    record = ExecuteStep(store, in, settings);
+  } catch (const std::exception& e) {
+    EmitEvent({{"id", event_id}, {"state", "error"}, {"text", step.text}, {"error", e.what()}});
+    std::fprintf(stderr, "ERROR: %s:%d: %s: %s\n", graph.dockerfile.c_str(), step.line,
+                 step.text.c_str(), e.what());
+    return 1;
+  }
+
+  // The last record this step had here, for --explain; kept per graph step, not per key.
+  const std::string last =
+      "last/" + fs::path(graph_file).stem().string() + "-" + std::to_string(step_id);
+  const std::string list_now = inputs.empty() ? "" : ReadOr(inputs + ".list", "");
+  std::optional<StepRecord> before;
+  if (fs::exists(last + ".json")) before = LoadRecord(last + ".json");
+  const std::string reason = Explain(record, before, ReadOr(last + ".list", ""), list_now, graph);
+  WriteIfChanged(last + ".json", StepRecordToJson(record).dump() + "\n");
+  WriteIfChanged(last + ".list", list_now);
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EmitEvent({{"id", event_id},
+             {"state", record.cached ? "cached" : "done"},
+             {"text", step.text},
+             {"seconds", seconds},
+             {"explain", reason},
+             {"kind", StepKindName(step.kind)}});
+  WriteIfChanged(StepRecordPathFor(out), StepRecordToJson(record).dump() + "\n");
+  WriteIfChanged(out, record.content_key + "\n");
+  return 0;
+}
+
+int ImageEdge(const std::vector<std::string>& args) {
+  std::string graph_file, name, record_file, out;
+  FlagSet flags;
+  flags.String("graph", 0, &graph_file);
+  flags.String("image", 0, &name);
+  flags.String("step-record", 0, &record_file);
+  flags.String("out", 0, &out);
+  flags.Parse(args);
+
+  const BuildRequest request = LoadRequest();
+  const ImageRequest* image = nullptr;
+  for (const ImageRequest& i : request.images)
+    if (i.name == name) image = &i;
+  if (!image) throw std::runtime_error("no image " + name + " in " + kRequestFile);
+  const StepRecord record = LoadRecord(record_file);
+
+  ImageStore store(request.store_root);
+  std::string id;
+  {
+    auto lock = store.Lock();
+    id = FinishImage(store, record.image_id, image->labels, request.source_date_epoch);
+    for (const std::string& tag : image->tags) store.Tag(id, ParseReference(tag));
+  }
+  WriteIfChanged(out, id + "\n");
+  if (!image->iidfile.empty()) WriteIfChanged(image->iidfile, id);
+  EmitEvent({{"id", out}, {"state", "image"}, {"image", id}, {"tags", image->tags}});
+  return 0;
+}
+
+int RegenerateEdge(const std::vector<std::string>&) {
+  const BuildRequest request = LoadRequest();
+  StoreImageResolver resolver(request.store_root);
+  GenerateBuildDirectory(".", request, &resolver);
+  return 0;
+}
+
+}  // namespace
+
+int RunInternalCommand(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::fprintf(stderr, "Usage: kiln internal hash|step|image|regenerate ...\n");
+    return 2;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (args[0] == "hash") return RunHashEdge(rest);
+    if (args[0] == "step") return StepEdge(rest);
+    if (args[0] == "image") return ImageEdge(rest);
+    if (args[0] == "regenerate") return RegenerateEdge(rest);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "kiln internal %s: %s\n", args[0].c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ERROR: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "kiln internal: unknown edge command %s\n", args[0].c_str());
+  return 2;
+}
+
+}  // namespace kiln::cli
