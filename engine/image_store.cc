@@ -604,7 +604,13 @@ CheckReport ImageStore::Check() const {
       problem("blobs/sha256/" + name + ": not a sha256 digest name");
       continue;
     }
-    const std::string actual = HashFile(entry.path());
+    std::string actual;
+    try {
+      actual = HashFile(entry.path());
+    } catch (const std::exception& e) {
+      problem("blob sha256:" + name + ": " + e.what());
+      continue;
+    }
     if (actual != "sha256:" + name) {
       problem("blob sha256:" + name + " is corrupt: its content hashes to " + actual);
     }
