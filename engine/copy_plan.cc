@@ -245,7 +245,11 @@ class Stager {
     source.real = ResolveSource(matched, true);
     const char* name = source.real.empty() ? "." : source.real.c_str();
     if (fstatat(SourceRoot().get(), name, &source.st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-    if (Ignored(source.real)) return false;
+    // An ignored directory still counts when an ignore exception re-includes something in it.
+    if (Ignored(source.real) &&
+        !(S_ISDIR(source.st.st_mode) && request_.matcher.MayIncludeUnder(source.real))) {
+      return false;
+    }
     if (MatchesAnyOrParent(request_.matcher, request_.excludes, matched)) return true;
     // --parents keeps the part of the matched path after the pivot.
     source.kept = matched.substr(

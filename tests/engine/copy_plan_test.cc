@@ -222,6 +222,10 @@ TEST_CASE("--exclude, ignore rules, symlinks and hard links", "[copy_plan]") {
                                                "app/src/lib/util.c"});
     request.sources = {"a.txt"};
     CHECK_THROWS_AS(f.Stage(request), SourceNotFoundError);
+    Fixture g;
+    request.sources = {"src"};
+    g.Stage(request);
+    CHECK(g.Tree() == std::vector<std::string>{"app/", "app/lib/", "app/lib/util.c"});
   }
   SECTION("symlinks below a source are copied as symlinks, a symlink source is followed") {
     Fixture f;
