@@ -1,6 +1,7 @@
 #include "engine/container_runtime.h"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -57,6 +58,23 @@ TEST_CASE("RUN changes land in the upper dir in overlay form, without mount poin
   CHECK(test::IsWhiteoutAt(upper / "bin/ls"));
   // proc, dev, sys, /etc/hosts, /etc/resolv.conf were mount points made for the run only.
   CHECK(TreeEntries(upper) == std::set<std::string>{"bin", "bin/ls", "f"});
+}
+
+TEST_CASE("renaming a lower directory copies it instead of leaving an overlay redirect",
+          "[runtime]") {
+  if (!Busybox()) return;
+  ScratchDir scratch;
+  // (not /etc: the bind-mounted hosts file inside makes it busy)
+  RunSpec spec;
+  spec.args = {"/bin/busybox", "mv", "/bin", "/bin2"};
+  auto run = Run(spec, scratch);
+  REQUIRE(run.result.exit_code == 0);
+  const auto& upper = run.result.upper_dir;
+  CHECK(test::IsWhiteoutAt(upper / "bin"));
+  CHECK(std::filesystem::file_size(upper / "bin2/busybox") ==
+        std::filesystem::file_size("/bin/busybox"));
+  CHECK(std::filesystem::is_symlink(upper / "bin2/sh"));
+  CHECK(::lgetxattr((upper / "bin2").c_str(), "trusted.overlay.redirect", nullptr, 0) < 0);
 }
 
 TEST_CASE("a run that changes nothing leaves an empty upper dir", "[runtime]") {
