@@ -503,6 +503,88 @@ TEST_CASE("corpus labels-env: legacy ENV and quoted LABEL values", "[corpus]") {
                                 {"app.name", "My App"}});
 }
 
+TEST_CASE("corpus ci-bind-from-stage: RUN --mount from= makes stage edges", "[corpus]") {
+  const StepGraph graph = LowerCorpus("ci-bind-from-stage.Dockerfile");
+  CHECK(StageNames(graph) == std::vector<std::string>{"build", "test", "report", "export"});
+  const int build = StageIndex(graph, "build");
+  const int test = StageIndex(graph, "test");
+  const int report = StageIndex(graph, "report");
+  CHECK(DependsOn(graph, test) == std::set<int>{build});
+  CHECK(DependsOn(graph, report) == std::set<int>{build, test});
+  CHECK(DependsOn(graph, StageIndex(graph, "export")) == std::set<int>{report});
+
+  const Step run = StepsOf(graph, report, "RUN").at(1);
+  REQUIRE(run.mounts.size() == 2);
+  CHECK(run.mounts[0].type == "bind");
+  CHECK(run.mounts[0].from_stage == test);
+  CHECK(run.mounts[0].options.at("source") == "/junit.xml");
+  CHECK(run.mounts[0].target == "/in/junit.xml");
+  CHECK(run.mounts[1].from_stage == build);
+  CHECK(run.mounts[1].options.at("readonly") == "true");
+  const Step cache = StepsOf(graph, build, "RUN").at(0);
+  REQUIRE(cache.mounts.size() == 1);
+  CHECK(cache.mounts[0].type == "cache");
+  CHECK(cache.mounts[0].from_stage == -1);
+}
+
+TEST_CASE("corpus cpp-cmake-ninja: --target test drops the runtime stage", "[corpus]") {
+  LowerOptions options;
+  options.target = "test";
+  options.build_args = {{"DEBIAN_RELEASE", "trixie"}};
+  const StepGraph graph = LowerCorpus("cpp-cmake-ninja.Dockerfile", options);
+  CHECK(StageNames(graph) == std::vector<std::string>{"toolchain", "build", "test"});
+  CHECK(graph.steps.front().text == "FROM debian:trixie AS toolchain");
+  const Step cmake = StepsOf(graph, StageIndex(graph, "build"), "RUN").at(0);
+  CHECK(cmake.build_args ==
+        std::map<std::string, std::string>{{"BUILD_TYPE", "Release"}, {"JOBS", "4"}});
+  REQUIRE(cmake.command.size() == 1);
+  CHECK_THAT(cmake.command[0], Catch::Contains("-DCMAKE_BUILD_TYPE=${BUILD_TYPE}"));
+
+  const StepGraph runtime = LowerCorpus("cpp-cmake-ninja.Dockerfile");
+  CHECK(StageNames(runtime) == std::vector<std::string>{"toolchain", "build", "runtime"});
+  CHECK(StepsOf(runtime, 2, "FROM").at(0).text == "FROM debian:bookworm-slim AS runtime");
+  const Step copy = StepsOf(runtime, 2, "COPY").at(0);
+  CHECK(copy.from_stage == StageIndex(runtime, "build"));
+  CHECK(copy.chown == "root:root");
+  CHECK(StepsOf(runtime, 2, "CMD").at(0).args == std::vector<std::string>{"--port", "8080"});
+}
+
+/// Lowers an example folder of the repository the way `kiln graph DIR` does.
+StepGraph LoadExample(const std::string& name, LowerOptions options = {}) {
+  const std::string dir = std::string(KILN_TEST_DATA_DIR) + "/../examples/" + name;
+  options.dockerfile = dir + "/Dockerfile";
+  options.context = dir;
+  return LoadStepGraph(DiskFileSystem(), options);
+}
+
+TEST_CASE("examples: busybox-base and multistage lower as documented", "[corpus]") {
+  const StepGraph base = LoadExample("busybox-base");
+  REQUIRE(base.steps.size() == 4);
+  CHECK(base.steps[0].base_image == "scratch");
+  CHECK(base.steps[1].sources == std::vector<std::string>{"busybox"});
+  CHECK(base.steps[2].command ==
+        std::vector<std::string>{"/bin/busybox", "--install", "-s", "/bin"});
+  CHECK_FALSE(base.steps[2].shell_form);
+
+  const StepGraph full = LoadExample("multistage");
+  CHECK(StageNames(full) == std::vector<std::string>{"build", "final"});
+  CHECK(full.ignore_patterns == std::vector<std::string>{"README.md"});
+  CHECK(full.steps[0].base_image == "kiln-busybox:latest");
+  CHECK(full.steps[0].build_args.at("BASE") == "kiln-busybox:latest");
+  const std::vector<Step> copies = StepsOf(full, 1, "COPY");
+  REQUIRE(copies.size() == 2);
+  CHECK(copies[0].from_stage == 0);
+  CHECK(copies[0].destination == "/bin/sh");
+
+  LowerOptions options;
+  options.target = "build";
+  options.build_args = {{"BASE", "other-base:2"}, {"VERSION", "2.0.0"}};
+  const StepGraph build = LoadExample("multistage", options);
+  CHECK(StageNames(build) == std::vector<std::string>{"build"});
+  CHECK(build.steps[0].base_image == "other-base:2");
+  CHECK(StepsOf(build, 0, "RUN").at(0).build_args.at("VERSION") == "2.0.0");
+}
+
 /// Resolves one image name to a config; every other name is unknown.
 class OneImageResolver : public ImageResolver {
  public:
