@@ -5,7 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -51,6 +52,9 @@ constexpr const char* kBuildUsage =
     "$SOURCE_DATE_EPOCH)\n"
     "  -t, --tag list                Name and optionally a tag in the \"name:tag\" format\n"
     "      --target string           Set the target build stage to build\n";
+
+/// Starts ninja's edge description lines, so they can be told from the edges' own output.
+constexpr const char* kNinjaStatusMarker = "kiln-edge: ";
 
 struct BuildFlags {
   std::vector<std::string> tags, build_args, labels, secrets;
@@ -219,7 +223,7 @@ int RunNinja(const fs::path& dir, int jobs, ProgressDisplay* display, bool no_ca
     dup2(output[1], 1);
     dup2(output[1], 2);
     setenv("KILN_EVENTS_FD", std::to_string(events[1]).c_str(), 1);
-    setenv("NINJA_STATUS", "", 1);
+    setenv("NINJA_STATUS", kNinjaStatusMarker, 1);
     if (no_cache) setenv("KILN_NO_CACHE", "1", 1);
     const std::string j = std::to_string(jobs);
     execlp("ninja", "ninja", "-C", dir.c_str(), "-j", j.c_str(), static_cast<char*>(nullptr));
@@ -229,12 +233,13 @@ int RunNinja(const fs::path& dir, int jobs, ProgressDisplay* display, bool no_ca
   close(events[1]);
   close(output[1]);
 
-  std::atomic<bool> done = false;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
   std::thread ticker([&] {
-    while (!done) {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; }))
       if (display) display->Tick();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
   });
   std::string pending;
   pollfd fds[2] = {{events[0], POLLIN, 0}, {output[0], POLLIN, 0}};
@@ -269,7 +274,11 @@ int RunNinja(const fs::path& dir, int jobs, ProgressDisplay* display, bool no_ca
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  done = true;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
   ticker.join();
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
@@ -290,7 +299,7 @@ std::string FilterNinjaOutput(const std::string& text) {
       continue;
     }
     if (line.rfind("ninja: ", 0) == 0 || line.empty()) continue;
-    if (line.rfind("[", 0) == 0) continue;  // edge descriptions
+    if (line.rfind(kNinjaStatusMarker, 0) == 0) continue;  // edge descriptions
     kept += line + "\n";
   }
   return kept;
@@ -313,6 +322,17 @@ std::vector<ProgressStep> ProgressSteps(const StepGraph& graph) {
     }
   }
   return steps;
+}
+
+/// Ninja's image edge tags an image when it changes; a tag removed since (`kiln rmi`) is put
+/// back here, as `docker build -t` always leaves its tags in place.
+void EnsureTags(const std::string& store_root, const std::string& id,
+                const std::vector<std::string>& tags) {
+  ImageStore store(store_root);
+  for (const std::string& tag : tags) {
+    const Reference ref = ParseReference(tag);
+    if (store.ImageForTag(ref) != id) store.Tag(id, ref);
+  }
 }
 
 int ReportError(const std::string& command, const std::exception& e) {
@@ -357,6 +377,7 @@ int RunBuildCommand(const std::vector<std::string>& args) {
     }
     std::string id = ReadWholeFile(build.dir / IidFile(build.request.images[0].name));
     while (!id.empty() && id.back() == '\n') id.pop_back();
+    EnsureTags(store_root, id, build.request.images[0].tags);
     if (flags.quiet) {
       std::printf("%s\n", id.c_str());
     } else {

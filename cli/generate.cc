@@ -65,6 +65,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   options.kiln = KilnProgramPath();
   options.build_dir = std::filesystem::absolute(dir).string();
   options.regenerate_inputs = RegenerateInputs(dir, request);
+  options.image_inputs = {kRequestFile};
   options.run_jobs = request.run_jobs;
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
   return graphs;

@@ -172,8 +172,10 @@ int StepEdge(const std::vector<std::string>& args) {
     record = ExecuteStep(store, in, settings);
   } catch (const std::exception& e) {
     EmitEvent({{"id", event_id}, {"state", "error"}, {"text", step.text}, {"error", e.what()}});
-    std::fprintf(stderr, "ERROR: %s:%d: %s: %s\n", graph.dockerfile.c_str(), step.line,
-                 step.text.c_str(), e.what());
+    // A listening `kiln build` shows the event; plain ninja shows what the edge prints.
+    if (!EventsEnabled())
+      std::fprintf(stderr, "ERROR: %s:%d: %s: %s\n", graph.dockerfile.c_str(), step.line,
+                   step.text.c_str(), e.what());
     return 1;
   }
 

@@ -203,8 +203,10 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
       }
     }
     const std::string last = keys[LastStepOf(graph, graph.target_stage)];
-    out << "build " << NinjaEscape(image.iid_file) << ": image " << StepResultPath(last)
-        << " | always\n  graph = " << NinjaEscape(image.graph_file) << "\n  name = "
+    out << "build " << NinjaEscape(image.iid_file) << ": image " << StepResultPath(last);
+    if (!options.image_inputs.empty()) out << " |";
+    for (const std::string& input : options.image_inputs) out << " " << NinjaEscape(input);
+    out << "\n  graph = " << NinjaEscape(image.graph_file) << "\n  name = "
         << NinjaEscape(image.name) << "\n  record = " << StepRecordPath(last) << "\n\n";
     out << "build " << NinjaEscape(image.name) << ": phony " << NinjaEscape(image.iid_file)
         << "\n\n";

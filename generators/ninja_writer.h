@@ -25,6 +25,8 @@ struct NinjaOptions {
   /// Files whose change regenerates build.ninja (Dockerfiles, ignore files, the options file,
   /// context directories so a new ignore file is noticed). Must exist.
   std::vector<std::string> regenerate_inputs;
+  /// Files every image edge also depends on (the build request with tags and labels).
+  std::vector<std::string> image_inputs;
   int run_jobs = 2;  ///< how many RUN steps may run at once
 };
 

@@ -22,7 +22,7 @@ class Project {
     WriteFile(ctx_ / "src/util.c", "int util;\n");
     WriteFile(ctx_ / "notes.log", "ignored\n");
     WriteFile(ctx_ / ".dockerignore", "*.log\nsrc/*.tmp\n");
-    WriteFile(ctx_ / "Dockerfile", R"(FROM kiln-busybox:latest AS base
+    WriteFile(ctx_ / "Dockerfile", R"DF(FROM kiln-busybox:latest AS base
 ARG FLAVOR=plain
 COPY deps/ /opt/deps/
 RUN cat /opt/deps/* > /opt/deps.all
@@ -36,7 +36,7 @@ RUN echo tools > /tools
 FROM base
 COPY --from=tools /tools /tools
 CMD ["sh"]
-)");
+)DF");
   }
 
   /// Builds and returns the steps that ran.

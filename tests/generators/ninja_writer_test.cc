@@ -69,7 +69,7 @@ TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_w
   StepGraph g = TwoStageGraph();
   const auto keys = StepEdgeKeys(g);
   const std::string text = WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
-                                          {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, 2});
+                                          {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2});
   const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
   CHECK(text.find("build " + input + ": hash") != std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[1]) + ": step " + input + " " +
@@ -78,7 +78,8 @@ TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_w
   CHECK(text.find("build " + StepResultPath(keys[2]) + ": step | always") != std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[4]) + ": run_step " + StepResultPath(keys[3])) !=
         std::string::npos);
-  CHECK(text.find("build images/app.iid: image " + StepResultPath(keys[4])) != std::string::npos);
+  CHECK(text.find("build images/app.iid: image " + StepResultPath(keys[4]) + " | request.json") !=
+        std::string::npos);
   CHECK(text.find("build build.ninja: regenerate | /ctx/Dockerfile") != std::string::npos);
   CHECK(text.find("restat = 1") != std::string::npos);
   CHECK(text.find("default app") != std::string::npos);
@@ -90,7 +91,7 @@ TEST_CASE("identical steps of two images are one edge", "[ninja_writer]") {
   b.steps[4].key_text = b.steps[4].text = "RUN make other";
   const std::string text = WriteNinjaFile(
       {{"a", "graphs/a.json", &a, "images/a.iid"}, {"b", "graphs/b.json", &b, "images/b.iid"}},
-      {"/usr/bin/kiln", "/b", {}, 2});
+      {"/usr/bin/kiln", "/b", {}, {}, 2});
   const std::string shared = "build " + StepResultPath(StepEdgeKeys(a)[1]) + ":";
   const size_t first = text.find(shared);
   REQUIRE(first != std::string::npos);
