@@ -111,7 +111,7 @@ TEST_CASE("locked cache mounts wait for each other", "[run_mounts]") {
   CHECK(second_ready);
 }
 
-TEST_CASE("a busy private cache gives another instance; shared ones share", "[run_mounts]") {
+TEST_CASE("a busy private cache gives another instance, shared ones share", "[run_mounts]") {
   ScratchDir store;
   RunMountSources sources{store.path(), store.path() / "scratch", nullptr, {}};
   auto priv = Mount("cache", "/c", {{"sharing", "private"}});
@@ -194,7 +194,7 @@ TEST_CASE("a secret is readable inside and absent from the layer", "[run_mounts]
   CHECK(run.upper_entries.empty());
 }
 
-TEST_CASE("bind mounts are read-only by default; rw writes are discarded",
+TEST_CASE("bind mounts are read-only by default, rw writes are discarded",
           "[run_mounts][runtime]") {
   if (!Busybox()) return;
   ScratchDir store;

@@ -73,7 +73,7 @@ TEST_CASE("missing users and groups give Docker's errors", "[user_db]") {
   CHECK_THROWS_AS(ResolveUser(AccountFiles{}, "alice"), UserLookupError);
 }
 
-TEST_CASE("--chown without a group uses the uid as the gid", "[user_db]") {
+TEST_CASE("COPY --chown without a group uses the uid as the gid", "[user_db]") {
   const std::vector<std::tuple<std::string, uint32_t, uint32_t>> cases = {
       {"10", 10, 10},    {"alice", 1000, 1000}, {"daemon", 1, 1}, {"alice:staff", 1000, 50},
       {"10:20", 10, 20}, {"5000", 5000, 5000},
