@@ -133,7 +133,11 @@ struct LayerWriter::Impl {
 
   static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t n) {
     auto* impl = static_cast<Impl*>(self);
-    return impl->Buffer(static_cast<const char*>(data), n) ? static_cast<la_ssize_t>(n) : -1;
+    try {  // nothing may unwind through libarchive's C frames
+      return impl->Buffer(static_cast<const char*>(data), n) ? static_cast<la_ssize_t>(n) : -1;
+    } catch (const std::exception&) {
+      return -1;
+    }
   }
 
   bool Buffer(const char* data, size_t n) {
@@ -171,11 +175,12 @@ struct LayerWriter::Impl {
       reason += std::string("cannot write the layer: ") + std::strerror(write_errno);
     else
       reason += archive_error_string(ar) ? archive_error_string(ar) : "unknown error";
+    if (entry.empty()) throw LayerError(reason);
     throw EntryError(entry, reason);
   }
 
   void CheckOpen(const std::string& entry) const {
-    if (finished) throw EntryError(entry, "the layer is already finished");
+    if (finished) throw LayerError("cannot add \"" + entry + "\": the layer is already finished");
   }
 
   int64_t Clamp(int64_t t) const {
@@ -356,7 +361,7 @@ struct LayerWriter::Impl {
   }
 
   LayerBlob Finish() {
-    CheckOpen("");
+    if (finished) throw LayerError("the layer is already finished");
     finished = true;
     if (archive_write_close(ar) != ARCHIVE_OK) ThrowArchive("", "cannot finish the layer");
     if (!Flush()) ThrowArchive("", "cannot finish the layer");
