@@ -104,6 +104,16 @@ TEST_CASE("env, working directory and user are applied", "[runtime]") {
   CHECK(std::filesystem::is_directory(run.result.upper_dir / "work/dir"));
 }
 
+TEST_CASE("processes get Docker's capabilities and masked paths", "[runtime]") {
+  if (!Busybox()) return;
+  ScratchDir scratch;
+  auto run = Run(Shell("grep CapEff /proc/self/status; wc -c < /proc/timer_list; "
+                       "(echo 1 > /proc/sys/kernel/panic) 2>/dev/null || echo ro"),
+                 scratch);
+  REQUIRE(run.result.exit_code == 0);
+  CHECK(run.output == "CapEff:\t00000000a80425fb\n0\nro\n");
+}
+
 TEST_CASE("exit codes propagate and the output tail keeps the last 30 lines", "[runtime]") {
   if (!Busybox()) return;
   ScratchDir scratch;
