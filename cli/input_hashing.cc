@@ -2,45 +2,16 @@
 
 #include <cstdio>
 #include <set>
+#include <sstream>
 
 #include "cli/build_request.h"
 #include "cli/context_matcher.h"
 #include "cli/flags.h"
 #include "engine/file_hash_cache.h"
+#include "generators/ninja_writer.h"
 
 namespace kiln::cli {
 namespace {
-
-/// Escapes a path for a Makefile-style depfile as ninja reads it.
-std::string DepfileEscape(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == ' ' || c == '#' || c == '\\') out += '\\';
-    if (c == '$') out += '$';
-    out += c;
-  }
-  return out;
-}
-
-/// Every file the digest depends on, and every directory whose listing it depends on (adding,
-/// removing or renaming an entry changes the directory's mtime).
-std::string DepfileText(const std::string& out, const std::filesystem::path& context,
-                        const std::vector<ContextEntry>& entries) {
-  std::set<std::string> dirs = {""};
-  std::string text = DepfileEscape(out) + ":";
-  for (const ContextEntry& e : entries) {
-    for (size_t slash = e.path.find('/'); slash != std::string::npos;
-         slash = e.path.find('/', slash + 1))
-      dirs.insert(e.path.substr(0, slash));
-    if (e.type == EntryType::kDirectory)
-      dirs.insert(e.path);
-    else
-      text += " \\\n  " + DepfileEscape((context / e.path).string());
-  }
-  for (const std::string& d : dirs)
-    text += " \\\n  " + DepfileEscape((d.empty() ? context : context / d).string());
-  return text + "\n";
-}
 
 }  // namespace
 
@@ -60,16 +31,6 @@ ContextSources ContextSourcesOf(const Step& step) {
   return result;
 }
 
-std::vector<ContextEntry> SelectStepInputs(const StepGraph& graph, const Step& step,
-                                           const std::filesystem::path& build_dir) {
-  const PathMatcher matcher = MakePathMatcher(graph.ignore_patterns);
-  FileHashCache cache = FileHashCache::Load(build_dir / "hash-cache");
-  const std::vector<ContextEntry> entries = ScanContext(graph.context, matcher, &cache);
-  cache.Save();
-  const ContextSources sources = ContextSourcesOf(step);
-  return SelectEntries(entries, sources.sources, sources.excludes, matcher, step.instruction);
-}
-
 std::string InputListText(const std::vector<ContextEntry>& entries) {
   std::string text;
   for (const ContextEntry& e : entries) {
@@ -82,19 +43,32 @@ std::string InputListText(const std::vector<ContextEntry>& entries) {
 }
 
 int RunHashEdge(const std::vector<std::string>& args) {
-  std::string graph_file, out;
-  int step_id = -1;
+  std::string graph_file, steps;
   FlagSet flags;
   flags.String("graph", 0, &graph_file);
-  flags.Int("step", 0, &step_id);
-  flags.String("out", 0, &out);
+  flags.String("steps", 0, &steps);
   flags.Parse(args);
   const StepGraph graph = StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(graph_file)));
-  const Step& step = graph.steps.at(step_id);
-  const std::vector<ContextEntry> inputs = SelectStepInputs(graph, step, ".");
-  WriteIfChanged(out + ".d", DepfileText(out, graph.context, inputs));
-  WriteIfChanged(out + ".list", InputListText(inputs));
-  WriteIfChanged(out, InputsDigest(inputs) + "\n");
+  const PathMatcher matcher = MakePathMatcher(graph.ignore_patterns);
+  FileHashCache cache = FileHashCache::Load("hash-cache");
+  const std::vector<ContextEntry> entries = ScanContext(graph.context, matcher, &cache);
+  cache.Save();
+
+  std::stringstream list(steps);
+  for (std::string id; std::getline(list, id, ',');) {
+    const Step& step = graph.steps.at(std::stoi(id));
+    const ContextSources sources = ContextSourcesOf(step);
+    std::vector<ContextEntry> inputs;
+    try {
+      inputs = SelectEntries(entries, sources.sources, sources.excludes, matcher, step.instruction);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(graph.dockerfile + ":" + std::to_string(step.line) + ": " +
+                               step.text + ": " + e.what());
+    }
+    const std::string out = InputDigestPath(InputSetKey(graph, step));
+    WriteIfChanged(out + ".list", InputListText(inputs));
+    WriteIfChanged(out, InputsDigest(inputs) + "\n");
+  }
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <ostream>
 #include <set>
 #include <sstream>
 
@@ -86,6 +87,24 @@ std::vector<int> StagesRead(const Step& step) {
 
 int LastStepOf(const StepGraph& graph, int stage) { return graph.stages.at(stage).steps.back(); }
 
+/// One edge digests every context input set of the image that no earlier image's edge
+/// produces. It runs on every build: a chmod or chown changes only a file's ctime, which ninja
+/// does not see, and the per-file hash cache keeps the rescan cheap. Each digest is rewritten
+/// only when it changed (restat), so unchanged inputs rerun nothing.
+void WriteHashEdge(std::ostream& out, const NinjaImage& image, std::set<std::string>& written) {
+  std::string outputs, steps;
+  for (const Step& step : image.graph->steps) {
+    const std::string key = InputSetKey(*image.graph, step);
+    if (key.empty() || !written.insert(InputDigestPath(key)).second) continue;
+    outputs += " " + InputDigestPath(key);
+    steps += (steps.empty() ? "" : ",") + std::to_string(step.id);
+  }
+  if (outputs.empty()) return;
+  out << "build" << outputs << ": hash | always\n  graph = " << NinjaEscape(image.graph_file)
+      << "\n  steps = " << steps << "\n  what = " << NinjaEscape(image.graph->context)
+      << "\n\n";
+}
+
 }  // namespace
 
 std::string StepResultPath(const std::string& edge_key) { return "steps/" + edge_key + ".result"; }
@@ -145,9 +164,8 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
       << "pool run_steps\n  depth = " << (options.run_jobs > 0 ? options.run_jobs : 1) << "\n\n"
       << "rule regenerate\n  command = $kiln internal regenerate .\n"
          "  description = Regenerating build.ninja\n  generator = 1\n\n"
-      << "rule hash\n  command = $kiln internal hash --graph $graph --step $step --out $out\n"
-         "  description = Hashing inputs of $what\n  depfile = $out.d\n  deps = gcc\n"
-         "  restat = 1\n\n"
+      << "rule hash\n  command = $kiln internal hash --graph $graph --steps $steps\n"
+         "  description = Hashing the context $what\n  restat = 1\n\n"
       << "rule step\n  command = $kiln internal step --graph $graph --step $step --out $out"
          "$step_args\n  description = $what\n  restat = 1\n\n"
       << "rule run_step\n  command = $kiln internal step --graph $graph --step $step --out $out"
@@ -167,6 +185,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
     size_t number = 0;
     size_t total = 0;
     for (const Stage& stage : graph.stages) total += stage.steps.size();
+    WriteHashEdge(out, image, written);
     for (const Stage& stage : graph.stages) {
       for (int id : stage.steps) {
         ++number;
@@ -176,14 +195,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
 
         const std::string input_key = InputSetKey(graph, step);
         std::string inputs;
-        if (!input_key.empty()) {
-          const std::string digest = InputDigestPath(input_key);
-          inputs += " " + digest;
-          if (written.insert(digest).second) {
-            out << "build " << digest << ": hash\n  graph = " << NinjaEscape(image.graph_file)
-                << "\n  step = " << id << "\n  what = " << NinjaEscape(step.text) << "\n\n";
-          }
-        }
+        if (!input_key.empty()) inputs += " " + InputDigestPath(input_key);
         std::string step_args;
         if (step.parent >= 0) {
           inputs += " " + StepResultPath(keys[step.parent]);

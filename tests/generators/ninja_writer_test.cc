@@ -71,7 +71,8 @@ TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_w
   const std::string text = WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
                                           {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2});
   const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
-  CHECK(text.find("build " + input + ": hash") != std::string::npos);
+  CHECK(text.find("build " + input + ": hash | always\n  graph = graphs/app.json\n  steps = 1\n") !=
+        std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[1]) + ": step " + input + " " +
                   StepResultPath(keys[0])) != std::string::npos);
   // FROM busybox names a store image: rechecked every build.
