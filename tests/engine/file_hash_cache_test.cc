@@ -77,6 +77,24 @@ TEST_CASE("records persist and spare reads of unchanged files", "[file_hash_cach
   }
 }
 
+TEST_CASE("lookups in another order than the saved one still hit", "[file_hash_cache]") {
+  TempDir dir;
+  for (const char* name : {"a", "b", "c"}) WriteFile(dir / name, name);
+  LetClockPass();
+  const std::filesystem::path file = dir / "hashes";
+  FileHashCache first = FileHashCache::Load(file);
+  for (const char* name : {"a", "b", "c"}) HashIn(first, dir, name);
+  first.Save();
+  FileHashCache second = FileHashCache::Load(file);
+  for (const char* name : {"c", "a", "b"}) CHECK(HashIn(second, dir, name) == CacheKey(name));
+  CHECK(second.files_read() == 0);
+  second.Save();
+  FileHashCache third = FileHashCache::Load(file);
+  CHECK(third.size() == 3);
+  for (const char* name : {"c", "a", "b"}) HashIn(third, dir, name);
+  CHECK(third.files_read() == 0);
+}
+
 TEST_CASE("files changed just before the read are not recorded", "[file_hash_cache]") {
   TempDir dir;
   WriteFile(dir / "fresh", "new");
