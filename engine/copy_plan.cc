@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,6 +105,33 @@ void CopyBytes(int in, int out, const std::string& path) {
       }
       done += w;
     }
+  }
+}
+
+using Xattrs = std::vector<std::pair<std::string, std::string>>;
+
+/// The extended attributes of `fd` that a layer carries (file capabilities, user.*); others
+/// (trusted.*, security.selinux) belong to the host.
+Xattrs ReadXattrs(int fd) {
+  Xattrs xattrs;
+  if (flistxattr(fd, nullptr, 0) <= 0) return xattrs;
+  std::vector<char> names(65536);
+  const ssize_t length = flistxattr(fd, names.data(), names.size());
+  std::vector<char> value(65536);
+  for (ssize_t at = 0; at < length; at += static_cast<ssize_t>(std::strlen(&names[at])) + 1) {
+    const std::string name(&names[at]);
+    if (name != "security.capability" && !name.starts_with("user.")) continue;
+    const ssize_t size = fgetxattr(fd, name.c_str(), value.data(), value.size());
+    if (size >= 0) xattrs.emplace_back(name, std::string(value.data(), static_cast<size_t>(size)));
+  }
+  return xattrs;
+}
+
+/// Sets `xattrs` on `path`; after any chown, which clears file capabilities. Attributes the
+/// staging file system refuses are skipped.
+void WriteXattrs(const std::filesystem::path& path, const Xattrs& xattrs) {
+  for (const auto& [name, value] : xattrs) {
+    lsetxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0);
   }
 }
 
@@ -439,12 +467,14 @@ class Stager {
       hard_links_[{st.st_dev, st.st_ino}] = target;
     }
     const Metadata meta = SourceMetadata(st);
+    Xattrs xattrs;
     if (S_ISREG(st.st_mode)) {
       UniqueFd in(openat(SourceRoot().get(), from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!in.valid()) ThrowErrno("cannot open", from);
       UniqueFd out(openat(dir, target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       if (!out.valid()) ThrowErrno("cannot create", target);
       CopyBytes(in.get(), out.get(), from);
+      xattrs = ReadXattrs(in.get());
     } else if (S_ISLNK(st.st_mode)) {
       const std::optional<std::string> link_target = ReadSourceLink(from);
       if (!link_target) ThrowErrno("cannot read symlink", from);
@@ -459,6 +489,7 @@ class Stager {
       return;  // sockets cannot be part of a layer
     }
     ApplyMetadata(dir, target.c_str(), target, meta, S_ISLNK(st.st_mode));
+    WriteXattrs(staging_root_ / target, xattrs);
   }
 
   /// Creates the staged directory `path` if needed, recording the metadata it ends with;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -233,6 +234,25 @@ TEST_CASE("--exclude, ignore rules, symlinks and hard links", "[copy_plan]") {
     CHECK(std::filesystem::read_symlink(f.staging / "app/main-link") == "main.c");
     CHECK(S_ISREG(Lstat(f.staging / "app/link.txt").st_mode));
     CHECK(ReadFile(f.staging / "app/link.txt") == "alpha");
+  }
+  SECTION("file capabilities and user xattrs survive the copy and --chown") {
+    Fixture f;
+    // cap_net_raw+ep, VFS_CAP_REVISION_2.
+    const unsigned char capability[20] = {0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0x20,
+                                          0, 0, 0, 0, 0, 0,    0, 0, 0, 0};
+    const std::filesystem::path ping = f.context / "src/main.c";
+    if (setxattr(ping.c_str(), "security.capability", capability, sizeof capability, 0) != 0 ||
+        setxattr(ping.c_str(), "user.note", "kiln", 4, 0) != 0) {
+      WARN("xattrs not supported here: skipped");
+      return;
+    }
+    CopyRequest request = f.Request({"src/main.c"}, "/bin/ping");
+    request.uid = 5;
+    f.Stage(request);
+    char value[64];
+    CHECK(getxattr((f.staging / "bin/ping").c_str(), "security.capability", value, sizeof value) ==
+          sizeof capability);
+    CHECK(getxattr((f.staging / "bin/ping").c_str(), "user.note", value, sizeof value) == 4);
   }
   SECTION("hard links within the copied set stay hard links") {
     Fixture f;
