@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <algorithm>
 #include <iterator>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -39,6 +41,8 @@ constexpr const char* kBuildUsage =
     "      --iidfile string          Write the image ID to the file\n"
     "  -j, --jobs int                Steps to run in parallel (default: number of CPUs)\n"
     "      --label list              Set metadata for an image\n"
+    "      --manifest string         Build the images a manifest lists (PATH is then a list of\n"
+    "                                image names, default all)\n"
     "      --network string          Networking mode for the RUN instructions (default, none, "
     "host)\n"
     "      --no-cache                Do not use cache when building the image\n"
@@ -62,6 +66,7 @@ struct BuildFlags {
   bool no_cache = false, quiet = false, explain = false;
   int jobs = 0;
   std::string output_dir;  // generate only
+  std::string manifest;
   FlagSet set;
 
   explicit BuildFlags(bool generate) {
@@ -76,6 +81,7 @@ struct BuildFlags {
     set.String("platform", 0, &platform);
     set.String("source-date-epoch", 0, &epoch);
     set.Int("jobs", 'j', &jobs);
+    set.String("manifest", 0, &manifest);
     if (generate) {
       set.String("output", 'o', &output_dir);
     } else {
@@ -136,51 +142,114 @@ struct PreparedBuild {
   BuildRequest request;
   fs::path dir;
   std::vector<StepGraph> graphs;
+  std::vector<std::string> targets;  ///< ninja targets; empty: every image
 };
 
-/// Validates the flags, writes the build directory and returns it. Throws UsageError,
-/// ReferenceError, DockerfileError or std::runtime_error.
-PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positional,
-                      const std::string& command, const std::string& store_root) {
+std::vector<std::string> NormalizedTags(const std::vector<std::string>& tags) {
+  std::vector<std::string> normalized;
+  for (const std::string& tag : tags) {
+    try {
+      normalized.push_back(ParseReference(tag).String());
+    } catch (const ReferenceError& e) {
+      throw UsageError("invalid argument \"" + tag + "\" for \"-t, --tag\" flag: " + e.what());
+    }
+  }
+  return normalized;
+}
+
+/// The single image of `kiln build [flags] CONTEXT`; sets `dir` to its build directory.
+ImageRequest ImageFromFlags(const BuildFlags& flags, const std::vector<std::string>& positional,
+                            const std::string& command, const std::string& store_root,
+                            fs::path* dir) {
   if (positional.size() != 1)
     throw UsageError("\"kiln " + command + "\" requires exactly 1 argument.");
   const fs::path context = fs::absolute(positional[0]).lexically_normal();
   if (!fs::is_directory(context))
     throw std::runtime_error("unable to prepare context: path \"" + positional[0] + "\" not found");
-  if (!flags.platform.empty() && flags.platform != HostPlatform())
-    throw std::runtime_error("platform " + flags.platform + " is not supported: kiln builds for " +
-                             "the host platform (" + HostPlatform() + ") only");
-
   ImageRequest image;
   image.context = context.string();
   image.target = flags.target;
-  image.platform = flags.platform.empty() ? HostPlatform() : flags.platform;
-  for (const std::string& tag : flags.tags) {
-    try {
-      image.tags.push_back(ParseReference(tag).String());
-    } catch (const ReferenceError& e) {
-      throw UsageError("invalid argument \"" + tag + "\" for \"-t, --tag\" flag: " + e.what());
-    }
-  }
+  image.tags = NormalizedTags(flags.tags);
   for (const std::string& a : flags.build_args) AddKeyValue(a, image.build_args, true);
   for (const std::string& l : flags.labels) AddKeyValue(l, image.labels, false);
   if (!flags.iidfile.empty()) image.iidfile = fs::absolute(flags.iidfile).string();
 
   const std::string dockerfile_arg =
       flags.file.empty() ? (context / "Dockerfile").string() : flags.file;
-  PreparedBuild build;
   if (dockerfile_arg == "-") {
-    build.dir = BuildDirectoryFor(store_root, image.context, "-");
+    *dir = BuildDirectoryFor(store_root, image.context, "-");
     const std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    WriteIfChanged(build.dir / "Dockerfile", text);
-    image.dockerfile = (build.dir / "Dockerfile").string();
+    WriteIfChanged(*dir / "Dockerfile", text);
+    image.dockerfile = (*dir / "Dockerfile").string();
   } else {
     image.dockerfile = fs::absolute(dockerfile_arg).lexically_normal().string();
     if (!fs::is_regular_file(image.dockerfile))
       throw std::runtime_error("failed to read dockerfile: open " + dockerfile_arg +
                                ": no such file or directory");
-    build.dir = BuildDirectoryFor(store_root, image.context, image.dockerfile);
+    *dir = BuildDirectoryFor(store_root, image.context, image.dockerfile);
   }
+  return image;
+}
+
+/// The images of a manifest: {"images": [{"name", "dockerfile", "context", "tags",
+/// "build_args", "target", "labels"}]}, paths relative to the manifest's directory. `names`
+/// (may be empty: all) must name images of it.
+std::vector<ImageRequest> ImagesFromManifest(const std::string& manifest_path,
+                                             const std::string& store_root, fs::path* dir) {
+  const fs::path manifest = fs::absolute(manifest_path).lexically_normal();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(ReadWholeFile(manifest));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("manifest " + manifest_path + ": " + e.what());
+  }
+  const fs::path base = manifest.parent_path();
+  std::vector<ImageRequest> images;
+  std::set<std::string> names;
+  for (const nlohmann::json& entry : json.value("images", nlohmann::json::array())) {
+    ImageRequest image;
+    image.name = entry.value("name", "");
+    if (image.name.empty() || !names.insert(image.name).second)
+      throw std::runtime_error("manifest " + manifest_path + ": every image needs a unique name");
+    image.context = (base / entry.value("context", ".")).lexically_normal().string();
+    image.dockerfile = (base / entry.value("dockerfile", image.context + "/Dockerfile"))
+                           .lexically_normal()
+                           .string();
+    if (!fs::is_regular_file(image.dockerfile))
+      throw std::runtime_error("manifest " + manifest_path + ": image " + image.name +
+                               ": no Dockerfile at " + image.dockerfile);
+    image.tags = NormalizedTags(entry.value("tags", std::vector<std::string>{}));
+    image.build_args = entry.value("build_args", std::map<std::string, std::string>{});
+    image.labels = entry.value("labels", std::map<std::string, std::string>{});
+    image.target = entry.value("target", "");
+    images.push_back(image);
+  }
+  if (images.empty()) throw std::runtime_error("manifest " + manifest_path + " lists no images");
+  *dir = BuildDirectoryFor(store_root, manifest.string(), "manifest");
+  return images;
+}
+
+/// Validates the flags, writes the build directory and returns it. Throws UsageError,
+/// ReferenceError, DockerfileError or std::runtime_error.
+PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positional,
+                      const std::string& command, const std::string& store_root) {
+  if (!flags.platform.empty() && flags.platform != HostPlatform())
+    throw std::runtime_error("platform " + flags.platform + " is not supported: kiln builds for " +
+                             "the host platform (" + HostPlatform() + ") only");
+  PreparedBuild build;
+  if (flags.manifest.empty()) {
+    build.request.images.push_back(ImageFromFlags(flags, positional, command, store_root, &build.dir));
+  } else {
+    build.request.images = ImagesFromManifest(flags.manifest, store_root, &build.dir);
+    for (const std::string& name : positional) {
+      bool known = false;
+      for (const ImageRequest& image : build.request.images) known |= image.name == name;
+      if (!known) throw std::runtime_error("manifest " + flags.manifest + " has no image " + name);
+    }
+    build.targets = positional;
+  }
+  for (ImageRequest& image : build.request.images)
+    image.platform = flags.platform.empty() ? HostPlatform() : flags.platform;
   if (!flags.output_dir.empty()) build.dir = fs::absolute(flags.output_dir);
 
   build.request.store_root = store_root;
@@ -202,7 +271,6 @@ PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positio
     }
   }
   for (const std::string& s : flags.secrets) AddSecret(s, build.request.secrets, build.dir);
-  build.request.images.push_back(image);
 
   StoreImageResolver resolver(store_root);
   build.graphs = GenerateBuildDirectory(build.dir, build.request, &resolver);
@@ -211,8 +279,8 @@ PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positio
 
 /// Runs ninja on the build directory, feeding step events to `display`. Returns ninja's exit
 /// status and, in `ninja_output`, what ninja itself printed (for failures outside steps).
-int RunNinja(const fs::path& dir, int jobs, ProgressDisplay* display, bool no_cache,
-             std::string* ninja_output) {
+int RunNinja(const fs::path& dir, int jobs, const std::vector<std::string>& targets,
+             ProgressDisplay* display, bool no_cache, std::string* ninja_output) {
   int events[2], output[2];
   if (pipe(events) != 0 || pipe2(output, O_CLOEXEC) != 0)
     throw std::runtime_error("cannot create a pipe");
@@ -225,8 +293,12 @@ int RunNinja(const fs::path& dir, int jobs, ProgressDisplay* display, bool no_ca
     setenv("KILN_EVENTS_FD", std::to_string(events[1]).c_str(), 1);
     setenv("NINJA_STATUS", kNinjaStatusMarker, 1);
     if (no_cache) setenv("KILN_NO_CACHE", "1", 1);
-    const std::string j = std::to_string(jobs);
-    execlp("ninja", "ninja", "-C", dir.c_str(), "-j", j.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> argv = {"ninja", "-C", dir.string(), "-j", std::to_string(jobs)};
+    argv.insert(argv.end(), targets.begin(), targets.end());
+    std::vector<char*> c_argv;
+    for (std::string& a : argv) c_argv.push_back(a.data());
+    c_argv.push_back(nullptr);
+    execvp("ninja", c_argv.data());
     std::perror("kiln: cannot run ninja");
     _exit(127);
   }
@@ -359,31 +431,39 @@ int RunBuildCommand(const std::vector<std::string>& args) {
                        "\": expected auto, plain or tty");
     const std::string store_root = ImageStore::DefaultRoot().string();
     PreparedBuild build = Prepare(flags, positional, "build", store_root);
-    for (const std::string& w : build.graphs[0].warnings) std::fprintf(stderr, "%s\n", w.c_str());
+    std::vector<ProgressStep> steps;
+    for (const StepGraph& graph : build.graphs) {
+      for (const std::string& w : graph.warnings) std::fprintf(stderr, "%s\n", w.c_str());
+      for (ProgressStep& step : ProgressSteps(graph)) steps.push_back(std::move(step));
+    }
 
     if (flags.no_cache) fs::remove_all(build.dir / "steps");
     const bool live = flags.progress == "tty" || (flags.progress == "auto" && isatty(2));
     std::unique_ptr<ProgressDisplay> display;
     if (!flags.quiet)
-      display = std::make_unique<ProgressDisplay>(stderr, ProgressSteps(build.graphs[0]), live,
-                                                  flags.explain);
+      display = std::make_unique<ProgressDisplay>(stderr, std::move(steps), live, flags.explain);
     std::string ninja_output;
-    const int status =
-        RunNinja(build.dir, build.request.run_jobs, display.get(), flags.no_cache, &ninja_output);
+    const int status = RunNinja(build.dir, build.request.run_jobs, build.targets, display.get(),
+                                flags.no_cache, &ninja_output);
     if (display) display->Finish(status == 0);
     if (status != 0) {
       std::fputs(FilterNinjaOutput(ninja_output).c_str(), stderr);
       return 1;
     }
-    std::string id = ReadWholeFile(build.dir / IidFile(build.request.images[0].name));
-    while (!id.empty() && id.back() == '\n') id.pop_back();
-    EnsureTags(store_root, id, build.request.images[0].tags);
-    if (flags.quiet) {
-      std::printf("%s\n", id.c_str());
-    } else {
-      std::fprintf(stderr, "writing image %s done\n", id.c_str());
-      for (const std::string& tag : build.request.images[0].tags)
-        std::fprintf(stderr, "naming to %s done\n", tag.c_str());
+    for (const ImageRequest& image : build.request.images) {
+      if (!build.targets.empty() &&
+          std::find(build.targets.begin(), build.targets.end(), image.name) == build.targets.end())
+        continue;
+      std::string id = ReadWholeFile(build.dir / IidFile(image.name));
+      while (!id.empty() && id.back() == '\n') id.pop_back();
+      EnsureTags(store_root, id, image.tags);
+      if (flags.quiet) {
+        std::printf("%s\n", id.c_str());
+      } else {
+        std::fprintf(stderr, "writing image %s done\n", id.c_str());
+        for (const std::string& tag : image.tags)
+          std::fprintf(stderr, "naming to %s done\n", tag.c_str());
+      }
     }
     return 0;
   } catch (const DockerfileError& e) {
@@ -408,7 +488,8 @@ int RunGenerateCommand(const std::vector<std::string>& args) {
     if (flags.output_dir.empty()) throw UsageError("kiln generate needs -o DIR");
     const std::string store_root = ImageStore::DefaultRoot().string();
     PreparedBuild build = Prepare(flags, positional, "generate", store_root);
-    for (const std::string& w : build.graphs[0].warnings) std::fprintf(stderr, "%s\n", w.c_str());
+    for (const StepGraph& graph : build.graphs)
+      for (const std::string& w : graph.warnings) std::fprintf(stderr, "%s\n", w.c_str());
     std::printf("%s\n", (build.dir / kNinjaFile).c_str());
     return 0;
   } catch (const DockerfileError& e) {

@@ -271,6 +271,7 @@ class StepRun {
     spec.uid = resolved.uid;
     spec.gid = resolved.gid;
     spec.additional_gids = resolved.additional_gids;
+    spec.home = resolved.home;
     AttachHeredocs(spec);
 
     std::vector<std::unique_ptr<WritableRootfs>> bind_views;

@@ -144,7 +144,7 @@ TEST_CASE("a file source into a directory the image already has", "[copy_plan]")
   }
 }
 
-TEST_CASE("--parents keeps source paths, after a /./ pivot", "[copy_plan]") {
+TEST_CASE("Flag --parents keeps source paths, after a /./ pivot", "[copy_plan]") {
   Fixture f;
   CopyRequest request = f.Request({"x/y/one.txt", "./src/lib"}, "/p/");
   request.parents = true;
@@ -205,7 +205,7 @@ TEST_CASE("owners and modes", "[copy_plan]") {
   CHECK_THROWS_AS(ParseChmod("17777"), CopyError);
 }
 
-TEST_CASE("--exclude, ignore rules, symlinks and hard links", "[copy_plan]") {
+TEST_CASE("Flag --exclude, ignore rules, symlinks and hard links", "[copy_plan]") {
   SECTION("--exclude skips matching paths below a directory and matched sources") {
     Fixture f;
     CopyRequest request = f.Request({"src", "*.md"}, "/app/");

@@ -23,7 +23,7 @@ TEST_CASE("ENV replaces an existing key and keeps order", "[image_config]") {
   CHECK(ImageEnv(image).front().rfind("PATH=", 0) == 0);
 }
 
-TEST_CASE("shell-form CMD goes through SHELL; ENTRYPOINT resets an inherited CMD",
+TEST_CASE("shell-form CMD goes through SHELL, ENTRYPOINT resets an inherited CMD",
           "[image_config]") {
   nlohmann::json image = EmptyImageConfig();
   Step cmd = ConfigStep("CMD");

@@ -299,7 +299,7 @@ TEST_CASE("equal configs and layers give the same image id in any store", "[stor
   CHECK(ReadWholeFile(one->BlobPath(a)) == ReadWholeFile(two->BlobPath(b)));
 }
 
-TEST_CASE("commit validates layers and parent; intermediate images can be promoted", "[store]") {
+TEST_CASE("commit validates layers and parent, intermediate images can be promoted", "[store]") {
   TempStore store;
   Descriptor layer = PutLayer(*store, "f", "x");
   ImageConfig config = ConfigFor({layer}, "2024-01-01T00:00:00Z");

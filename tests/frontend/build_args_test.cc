@@ -25,7 +25,7 @@ TEST_CASE("IsProxyArg knows Docker's predefined args in both cases", "[build_arg
   CHECK_FALSE(IsProxyArg("PROXY"));
 }
 
-TEST_CASE("Meta args: --build-arg over default; platform args built in", "[build_args]") {
+TEST_CASE("Meta args: --build-arg over default, platform args built in", "[build_args]") {
   BuildArgs args({{"A", "given"}, {"TARGETARCH", "riscv64"}}, "linux/amd64");
   args.DeclareMeta("A", "default");
   args.DeclareMeta("B", "default");

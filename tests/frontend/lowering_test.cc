@@ -159,7 +159,7 @@ TEST_CASE("FROM expands meta args and the platform args", "[lowering]") {
       "FROM --platform=linux/arm64 alpine:edge");
 }
 
-TEST_CASE("Unused --build-arg gives a warning; proxies and declared args do not", "[lowering]") {
+TEST_CASE("Unused --build-arg gives a warning, proxies and declared args do not", "[lowering]") {
   LowerOptions options;
   options.build_args = {{"USED", "1"},
                         {"META", "2"},
@@ -342,7 +342,7 @@ TEST_CASE("Bad stage references are errors at their line", "[lowering]") {
   }
 }
 
-TEST_CASE("--target keeps only the stages it needs, renumbered", "[lowering]") {
+TEST_CASE("Flag --target keeps only the stages it needs, renumbered", "[lowering]") {
   const std::string dockerfile =
       "FROM alpine AS deps\nRUN apk add make\n"
       "FROM alpine AS unrelated\nRUN true\n"
