@@ -137,9 +137,9 @@ int RunParseCommand(const std::vector<std::string>& args) {
         ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file);
     if (options->json) {
       // Text that is not UTF-8 (Latin-1 comments...) is shown with U+FFFD, not refused.
-      std::cout << SyntaxTreeToOrderedJson(tree).dump(
-                       2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                << "\n";
+      std::string json = SyntaxTreeToJsonText(tree, 2);
+      json.push_back('\n');
+      std::fwrite(json.data(), 1, json.size(), stdout);
     } else {
       PrintTree(tree, std::cout);
     }

@@ -79,6 +79,11 @@ void StageArgs::Declare(const std::string& name, std::optional<std::string> valu
   args_[name] = std::move(value);
 }
 
+const std::string* StageArgs::Value(const std::string& name) const {
+  const auto it = args_.find(name);
+  return it == args_.end() || !it->second ? nullptr : &*it->second;
+}
+
 Variables StageArgs::Values() const {
   Variables values;
   for (const auto& [name, value] : args_)

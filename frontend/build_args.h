@@ -59,6 +59,10 @@ class StageArgs {
  public:
   void Declare(const std::string& name, std::optional<std::string> value);
   bool IsDeclared(const std::string& name) const { return args_.count(name) > 0; }
+  /// The value of a declared arg; null when it is not declared or has no value.
+  const std::string* Value(const std::string& name) const;
+  /// Every declared arg, nullopt for those without a value.
+  const std::map<std::string, std::optional<std::string>>& declared() const { return args_; }
   /// The declared args that have a value.
   Variables Values() const;
   std::set<std::string> Names() const;

@@ -5,9 +5,11 @@ namespace kiln {
 std::string FormatDockerfileError(const SourceLocation& location, const std::string& message,
                                   const std::string& source_line) {
   std::string out = location.file.empty() ? std::string("Dockerfile") : location.file;
-  if (location.line > 0) out += ":" + std::to_string(location.line);
-  if (location.line > 0 && location.column > 0) out += ":" + std::to_string(location.column);
-  out += ": " + message;
+  // Appended piece by piece: `":" + std::to_string(n)` trips GCC 12's -Wrestrict at -O3.
+  if (location.line > 0) out.append(":").append(std::to_string(location.line));
+  if (location.line > 0 && location.column > 0)
+    out.append(":").append(std::to_string(location.column));
+  out.append(": ").append(message);
   if (location.line > 0 && !source_line.empty()) {
     const std::string number = std::to_string(location.line);
     out += "\n " + number + " | " + source_line;

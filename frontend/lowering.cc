@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,9 @@
 
 namespace kiln {
 namespace {
+
+/// The PATH a base image without one gets (BuildKit's default for Linux).
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -68,29 +72,138 @@ std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) 
   return nlohmann::json(args).dump();
 }
 
-/// The serialization of everything in `step` that decides its result, without positions,
-/// ids or stage numbers (another target of the same Dockerfile numbers stages differently).
-std::string KeyText(Step step) {
-  step.id = step.stage = step.parent = step.line = 0;
-  step.text.clear();
-  step.key_text.clear();
-  step.run_env.clear();  // build_args holds the values that matter; undeclared proxies do not
-  step.base_stage = step.base_stage >= 0 ? 0 : -1;
-  step.from_stage = step.from_stage >= 0 ? 0 : -1;
-  for (RunMount& mount : step.mounts) mount.from_stage = mount.from_stage >= 0 ? 0 : -1;
-  StepGraph one;
-  one.steps.push_back(std::move(step));
-  nlohmann::json json = StepGraphToJson(one)["steps"][0];
-  for (const char* field : {"id", "stage", "parent", "line", "text", "key_text", "run_env"})
-    json.erase(field);
-  return json.dump();
+/// Writes the key text of a step: `name=value ` for each field that is not at its default,
+/// strings length-prefixed (`3:abc`) so that no two different values give the same text.
+class KeyWriter {
+ public:
+  const std::string& text() const { return text_; }
+
+  void Text(const char* name, std::string_view value) {
+    if (value.empty()) return;
+    Name(name);
+    String(value);
+    text_ += ' ';
+  }
+  void Flag(const char* name, bool on) {
+    if (!on) return;
+    text_ += name;
+    text_ += ' ';
+  }
+  void Number(const char* name, int64_t value) {
+    Name(name);
+    text_ += std::to_string(value);
+    text_ += ' ';
+  }
+  void List(const char* name, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    Name(name);
+    text_ += '[';
+    for (const std::string& value : values) {
+      String(value);
+      text_ += ',';
+    }
+    text_ += "] ";
+  }
+  /// `pairs`: a map or a vector of string pairs.
+  template <class Pairs>
+  void PairList(const char* name, const Pairs& pairs) {
+    if (pairs.empty()) return;
+    Name(name);
+    text_ += '[';
+    for (const auto& [key, value] : pairs) {
+      String(key);
+      text_ += '=';
+      String(value);
+      text_ += ',';
+    }
+    text_ += "] ";
+  }
+  void Open(const char* name) {
+    Name(name);
+    text_ += "{ ";
+  }
+  void Close() { text_ += "} "; }
+
+ private:
+  void Name(const char* name) {
+    text_ += name;
+    text_ += '=';
+  }
+  void String(std::string_view value) {
+    text_ += std::to_string(value.size());
+    text_ += ':';
+    text_ += value;
+  }
+
+  std::string text_;
+};
+
+/// Everything in `step` that decides its result, without positions, ids, the shown text or
+/// stage numbers (another target of the same Dockerfile numbers stages differently: only
+/// whether a stage is used counts). run_env is left out: build_args holds the values that
+/// matter, and undeclared proxies do not.
+std::string KeyText(const Step& step) {
+  KeyWriter key;
+  key.Text("kind", StepKindName(step.kind));
+  key.Text("instruction", step.instruction);
+  key.PairList("build_args", step.build_args);
+  key.Text("base_image", step.base_image);
+  key.Flag("base_stage", step.base_stage >= 0);
+  key.Text("platform", step.platform);
+  key.List("command", step.command);
+  key.Flag("shell_form", step.shell_form);
+  for (const RunMount& mount : step.mounts) {
+    key.Open("mount");
+    key.Text("type", mount.type);
+    key.Text("target", mount.target);
+    key.Flag("from_stage", mount.from_stage >= 0);
+    key.Text("from_image", mount.from_image);
+    key.PairList("options", mount.options);
+    key.Close();
+  }
+  key.Text("network", step.network);
+  key.Text("security", step.security);
+  key.List("sources", step.sources);
+  key.Text("destination", step.destination);
+  key.Flag("from_stage", step.from_stage >= 0);
+  key.Text("from_image", step.from_image);
+  key.Text("chown", step.chown);
+  key.Text("chmod", step.chmod);
+  key.Flag("link", step.link);
+  key.Flag("parents", step.parents);
+  key.List("excludes", step.excludes);
+  key.Text("checksum", step.checksum);
+  key.Flag("keep_git_dir", step.keep_git_dir);
+  for (const InlineFile& file : step.inline_files) {
+    key.Open("inline_file");
+    key.Text("name", file.name);
+    key.Text("content", file.content);
+    key.Close();
+  }
+  key.PairList("env", step.env);
+  key.PairList("labels", step.labels);
+  key.List("args", step.args);
+  key.Text("value", step.value);
+  if (step.healthcheck) {
+    const Healthcheck& check = *step.healthcheck;
+    key.Open("healthcheck");
+    key.List("test", check.test);
+    key.Number("interval_ns", check.interval_ns);
+    key.Number("timeout_ns", check.timeout_ns);
+    key.Number("start_period_ns", check.start_period_ns);
+    key.Number("start_interval_ns", check.start_interval_ns);
+    key.Number("retries", check.retries);
+    key.Close();
+  }
+  return key.text();
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
 class ScopeExpander : public WordExpander {
  public:
-  ScopeExpander(const SyntaxTree& tree, const Node& node, Variables vars)
-      : tree_(tree), node_(node), vars_(std::move(vars)), shell_(tree.directives.escape) {}
+  /// `vars` must outlive the expander and stay unchanged while it expands.
+  ScopeExpander(const SyntaxTree& tree, const Node& node, const Variables& vars)
+      : tree_(tree), node_(node), vars_(vars), shell_(tree.directives.escape) {}
 
   std::string Word(std::string_view raw) const override {
     try {
@@ -111,7 +224,7 @@ class ScopeExpander : public WordExpander {
  private:
   const SyntaxTree& tree_;
   const Node& node_;
-  Variables vars_;
+  const Variables& vars_;
   ShellWordExpander shell_;
   mutable std::set<std::string> used_;
 };
@@ -144,6 +257,7 @@ class Lowerer {
   struct StageState {
     Stage stage;
     Variables env;
+    Variables scope;  ///< what words expand with: the args that have a value, then env
     std::string workdir = "/";
     std::vector<std::string> shell;
     std::vector<std::string> onbuild;  ///< recorded by ONBUILD: fire when used as a base
@@ -218,19 +332,13 @@ class Lowerer {
     return graph_.steps.back();
   }
 
-  Variables StageVariables() {
-    Variables vars = Current().args.Values();
-    for (const auto& [name, value] : Current().env) vars[name] = value;
-    return vars;
-  }
-
   /// The args `names` refer to: declared in the stage, with a value, not shadowed by ENV.
   std::map<std::string, std::string> UsedArgs(const std::set<std::string>& names) {
     std::map<std::string, std::string> used;
-    const Variables values = Current().args.Values();
     for (const std::string& name : names)
-      if (auto it = values.find(name); it != values.end() && !Current().env.count(name))
-        used[name] = it->second;
+      if (const std::string* value = Current().args.Value(name);
+          value && !Current().env.count(name))
+        used[name] = *value;
     return used;
   }
 
@@ -267,6 +375,7 @@ class Lowerer {
       step.base_image = from.image == "scratch" ? "scratch" : from.image;
       InheritFromImage(from.image, &triggers);
     }
+    Current().scope = Current().env;
     for (const std::string& trigger : triggers) FireTrigger(node, from.image, trigger);
   }
 
@@ -290,14 +399,17 @@ class Lowerer {
   }
 
   void InheritFromImage(const std::string& image, std::vector<std::string>* triggers) {
-    if (image == "scratch" || !options_.resolver) return;
-    const std::optional<BaseImageInfo> info = options_.resolver->Resolve(image);
-    if (!info) return;
     StageState& state = Current();
-    for (const auto& [name, value] : info->env) state.env[name] = value;
-    if (!info->workdir.empty()) state.workdir = ResolvePath("/", info->workdir);
-    state.shell = info->shell;
-    *triggers = info->onbuild;
+    const std::optional<BaseImageInfo> info =
+        image == "scratch" || !options_.resolver ? std::nullopt : options_.resolver->Resolve(image);
+    if (info) {
+      for (const auto& [name, value] : info->env) state.env[name] = value;
+      if (!info->workdir.empty()) state.workdir = ResolvePath("/", info->workdir);
+      state.shell = info->shell;
+      *triggers = info->onbuild;
+    }
+    // As BuildKit does for a base whose env has no PATH (scratch included).
+    if (!state.env.count("PATH")) state.env["PATH"] = kDefaultPath;
   }
 
   void FireTrigger(const Node& from_node, const std::string& image, const std::string& trigger) {
@@ -316,8 +428,12 @@ class Lowerer {
   }
 
   void LowerInstruction(const SyntaxTree& tree, const Node& node, int line) {
-    ScopeExpander expander(tree, node, StageVariables());
+    ScopeExpander expander(tree, node, Current().scope);
     const Instruction typed = ParseInstruction(node, tree, &expander);
+    // Before the instruction runs: the ENV it sets must not shadow the args it read.
+    std::map<std::string, std::string> used_args;
+    const bool expands = ExpandsVariables(node.instruction);
+    if (expands) used_args = UsedArgs(expander.used());
     const size_t steps_before = graph_.steps.size();
     std::visit(
         Overloaded{
@@ -378,13 +494,22 @@ class Lowerer {
             },
         },
         typed.value);
-    if (graph_.steps.size() > steps_before && ExpandsVariables(node.instruction))
-      graph_.steps.back().build_args = UsedArgs(expander.used());
+    if (graph_.steps.size() > steps_before && expands)
+      graph_.steps.back().build_args = std::move(used_args);
   }
 
   void LowerArg(const ArgInstruction& arg) {
-    for (const auto& a : arg.args)
-      Current().args.Declare(a.name, args_.StageValue(a.name, a.default_value));
+    StageState& state = Current();
+    for (const auto& a : arg.args) {
+      std::optional<std::string> value = args_.StageValue(a.name, a.default_value);
+      if (!state.env.count(a.name)) {  // ENV wins over ARG
+        if (value)
+          state.scope[a.name] = *value;
+        else
+          state.scope.erase(a.name);
+      }
+      state.args.Declare(a.name, std::move(value));
+    }
   }
 
   void LowerRun(const SyntaxTree& tree, const Node& node, const RunInstruction& run, int line,
@@ -396,7 +521,8 @@ class Lowerer {
     step.security = run.security;
     step.inline_files = run.heredocs;
     for (RunMount mount : run.mounts) {
-      mount.target = ResolvePath(Current().workdir, mount.target);
+      // No target (a secret given as env= only) means no file: nothing to resolve.
+      if (!mount.target.empty()) mount.target = ResolvePath(Current().workdir, mount.target);
       if (!mount.from_image.empty()) {
         mount.from_stage = StageReference(mount.from_image, tree, node, "--mount from");
         if (mount.from_stage >= 0) {
@@ -411,9 +537,9 @@ class Lowerer {
     for (const std::string& flag : node.flags) text += " " + flag;
     step.text = text + " " + ShownCommand(step.command, step.shell_form);
     // RUN sees every arg declared so far as environment, so its result depends on them all.
-    std::set<std::string> names = Current().args.Names();
-    names.insert(expander.used().begin(), expander.used().end());
-    step.build_args = UsedArgs(names);
+    step.build_args = UsedArgs(expander.used());
+    for (const auto& [name, value] : Current().args.declared())
+      if (value && !Current().env.count(name)) step.build_args.emplace(name, *value);
     Variables env = args_.GivenProxyArgs();
     for (const auto& [name, value] : step.build_args) env[name] = value;
     for (const auto& [name, value] : env)
@@ -451,7 +577,7 @@ class Lowerer {
     Step& step = NewStep(StepKind::kConfig, "ENV", line);
     step.env = env.env;
     step.text = "ENV" + PairsText(env.env);
-    for (const auto& [name, value] : env.env) Current().env[name] = value;
+    for (const auto& [name, value] : env.env) Current().env[name] = Current().scope[name] = value;
   }
 
   void LowerValue(const std::string& keyword, const std::string& value, int line) {

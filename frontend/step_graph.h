@@ -130,8 +130,14 @@ inline bool IsUrlSource(const std::string& source) {
 
 /// The JSON form used by `kiln graph --format json` and by the files the generator writes for
 /// ninja's edges; `StepGraphFromJson(StepGraphToJson(g))` equals `g`.
+/// Fields of a Step that hold their default value are left out (StepGraphFromJson restores
+/// them); id, stage, parent, kind, instruction, text, line and key_text are always there.
 nlohmann::json StepGraphToJson(const StepGraph& graph);
 StepGraph StepGraphFromJson(const nlohmann::json& json);
+
+/// StepGraphToJson(graph).dump(indent), written directly without the JSON tree (several times
+/// faster on large graphs); bytes that are not UTF-8 become U+FFFD.
+std::string StepGraphJsonText(const StepGraph& graph, int indent = -1);
 
 const char* StepKindName(StepKind kind);
 

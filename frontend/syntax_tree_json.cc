@@ -2,64 +2,72 @@
 
 #include <string>
 
+#include "frontend/json_writer.h"
+
 namespace kiln {
 namespace {
 
-template <typename Json>
-Json OptionalToJson(const std::optional<std::string>& value) {
-  return value ? Json(*value) : Json(nullptr);
+void WriteOptional(const std::optional<std::string>& value, JsonWriter& out) {
+  if (value)
+    out.String(*value);
+  else
+    out.Null();
 }
 
-// One implementation for both key orders: sorted for comparisons, as written for people.
-template <typename Json>
-Json NodeTo(const Node& node) {
-  Json out = Json::object();
-  out["instruction"] = node.instruction;
-  out["line"] = node.line;
-  out["end_line"] = node.end_line;
-  out["column"] = node.column;
-  out["flags"] = node.flags;
-  out["form"] = ArgFormName(node.form);
-  out["args"] = node.args;
+// The one description of the document: the nlohmann forms are parsed from this text.
+void WriteNode(const Node& node, JsonWriter& out) {
+  out.BeginObject();
+  out.Key("instruction");
+  out.String(node.instruction);
+  out.Key("line");
+  out.Int(node.line);
+  out.Key("end_line");
+  out.Int(node.end_line);
+  out.Key("column");
+  out.Int(node.column);
+  out.Key("flags");
+  out.Strings(node.flags);
+  out.Key("form");
+  out.String(ArgFormName(node.form));
+  out.Key("args");
+  out.Strings(node.args);
   if (node.instruction == "ENV" || node.instruction == "LABEL") {
-    Json pairs = Json::array();
+    out.Key("pairs");
+    out.BeginArray();
     for (const KeyValue& pair : node.pairs) {
-      Json p = Json::object();
-      p["key"] = pair.key;
-      p["value"] = pair.value;
-      p["legacy"] = pair.legacy;
-      pairs.push_back(std::move(p));
+      out.BeginObject();
+      out.Key("key");
+      out.String(pair.key);
+      out.Key("value");
+      out.String(pair.value);
+      out.Key("legacy");
+      out.Bool(pair.legacy);
+      out.EndObject();
     }
-    out["pairs"] = std::move(pairs);
+    out.EndArray();
   }
   if (!node.heredocs.empty()) {
-    Json heredocs = Json::array();
+    out.Key("heredocs");
+    out.BeginArray();
     for (const Heredoc& heredoc : node.heredocs) {
-      Json h = Json::object();
-      h["name"] = heredoc.name;
-      h["content"] = heredoc.content;
-      h["expand"] = heredoc.expand;
-      h["chomp"] = heredoc.chomp;
-      heredocs.push_back(std::move(h));
+      out.BeginObject();
+      out.Key("name");
+      out.String(heredoc.name);
+      out.Key("content");
+      out.String(heredoc.content);
+      out.Key("expand");
+      out.Bool(heredoc.expand);
+      out.Key("chomp");
+      out.Bool(heredoc.chomp);
+      out.EndObject();
     }
-    out["heredocs"] = std::move(heredocs);
+    out.EndArray();
   }
-  if (node.onbuild) out["onbuild"] = NodeTo<Json>(*node.onbuild);
-  return out;
-}
-
-template <typename Json>
-Json TreeTo(const SyntaxTree& tree) {
-  Json directives = Json::object();
-  directives["escape"] = std::string(1, tree.directives.escape);
-  directives["syntax"] = OptionalToJson<Json>(tree.directives.syntax);
-  directives["check"] = OptionalToJson<Json>(tree.directives.check);
-  Json instructions = Json::array();
-  for (const Node& node : tree.instructions) instructions.push_back(NodeTo<Json>(node));
-  Json out = Json::object();
-  out["directives"] = std::move(directives);
-  out["instructions"] = std::move(instructions);
-  return out;
+  if (node.onbuild) {
+    out.Key("onbuild");
+    WriteNode(*node.onbuild, out);
+  }
+  out.EndObject();
 }
 
 }  // namespace
@@ -78,16 +86,40 @@ std::string_view ArgFormName(ArgForm form) {
   return "shell";
 }
 
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
+  std::string text;
+  JsonWriter out(&text, indent);
+  out.BeginObject();
+  out.Key("directives");
+  out.BeginObject();
+  out.Key("escape");
+  out.String(std::string(1, tree.directives.escape));
+  out.Key("syntax");
+  WriteOptional(tree.directives.syntax, out);
+  out.Key("check");
+  WriteOptional(tree.directives.check, out);
+  out.EndObject();
+  out.Key("instructions");
+  out.BeginArray();
+  for (const Node& node : tree.instructions) WriteNode(node, out);
+  out.EndArray();
+  out.EndObject();
+  return text;
+}
+
 nlohmann::json NodeToJson(const Node& node) {
-  return NodeTo<nlohmann::json>(node);
+  std::string text;
+  JsonWriter out(&text);
+  WriteNode(node, out);
+  return nlohmann::json::parse(text);
 }
 
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree) {
-  return TreeTo<nlohmann::json>(tree);
+  return nlohmann::json::parse(SyntaxTreeToJsonText(tree));
 }
 
 nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
-  return TreeTo<nlohmann::ordered_json>(tree);
+  return nlohmann::ordered_json::parse(SyntaxTreeToJsonText(tree));
 }
 
 }  // namespace kiln

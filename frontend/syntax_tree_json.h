@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "frontend/syntax_tree.h"
@@ -24,5 +25,9 @@ nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
 
 /// The same document with keys in the order documented above, for people to read.
 nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree);
+
+/// SyntaxTreeToOrderedJson(tree).dump(indent), written directly (several times faster); bytes
+/// that are not UTF-8 become U+FFFD.
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent = -1);
 
 }  // namespace kiln

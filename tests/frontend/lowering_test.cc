@@ -1,6 +1,7 @@
 #include "frontend/lowering.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "frontend/dockerfile_error.h"
 #include "frontend/parser.h"
@@ -442,6 +443,105 @@ TEST_CASE("key_text is stable, ignores lines, and follows used arg values", "[lo
   CHECK(w2[1] != base[1]);
   CHECK_THAT(base[2], Catch::Matchers::Contains("echo hi"));
   CHECK_THAT(base[2], !Catch::Matchers::Contains("\"line\""));
+}
+
+TEST_CASE("key_text changes with every field that decides the result", "[lowering]") {
+  // Each Dockerfile differs from the first in one thing; every key must differ.
+  const std::vector<std::string> runs = {
+      "RUN echo hi",
+      "RUN echo ho",
+      "RUN [\"echo hi\"]",
+      "RUN --network=none echo hi",
+      "RUN --mount=type=cache,target=/c echo hi",
+      "RUN --mount=type=cache,target=/d echo hi",
+      "RUN --mount=type=bind,from=base,target=/c echo hi",
+      "RUN --mount=type=bind,from=img,target=/c echo hi",
+      "RUN <<EOF\necho hi\nEOF",
+      "COPY a /b",
+      "COPY a b /c",
+      "COPY --from=base a /b",
+      "COPY --link a /b",
+      "ADD a /b",
+      "ENV a=b",
+      "ENV a=b c=d",
+      "ENV ab=",
+      "LABEL a=b",
+      "CMD echo hi",
+      "CMD [\"echo\", \"hi\"]",
+      "ENTRYPOINT echo hi",
+      "HEALTHCHECK CMD true",
+      "HEALTHCHECK --retries=2 CMD true",
+      "USER a",
+      "WORKDIR /a",
+  };
+  std::set<std::string> keys;
+  for (const std::string& line : runs) {
+    const StepGraph g = Lower("FROM alpine AS base\nFROM base\n" + line + "\n");
+    INFO(line);
+    const std::string key = g.steps.back().key_text;
+    CHECK(keys.insert(key).second);
+    CHECK_THAT(key, !Catch::Matchers::Contains("\"line\""));
+  }
+  // Stage numbers do not count, only that a stage is used.
+  const StepGraph a = Lower("FROM alpine AS x\nFROM scratch\nCOPY --from=x a /b\n");
+  const StepGraph b =
+      Lower("FROM alpine AS y\nFROM alpine AS x\nFROM scratch\nCOPY --from=x a /b\n");
+  CHECK(a.steps.back().key_text == b.steps.back().key_text);
+  // Lengths are written, so moving text between fields changes the key.
+  CHECK(Lower("FROM scratch\nENV a=bc\n").steps[1].key_text !=
+        Lower("FROM scratch\nENV ab=c\n").steps[1].key_text);
+}
+
+TEST_CASE("A secret mount with env= and no target keeps an empty target", "[lowering]") {
+  const StepGraph g = Lower(
+      "FROM scratch\nWORKDIR /app\nRUN --mount=type=secret,id=tok,env=TOKEN true\n"
+      "RUN --mount=type=cache,target=cache true\n");
+  const std::vector<Step> runs = StepsOf(g, "RUN");
+  REQUIRE(runs.size() == 2);
+  REQUIRE(runs[0].mounts.size() == 1);
+  CHECK(runs[0].mounts[0].target.empty());
+  CHECK(runs[0].mounts[0].options.at("env") == "TOKEN");
+  CHECK(runs[1].mounts[0].target == "/app/cache");  // relative targets still follow WORKDIR
+}
+
+TEST_CASE("A base without PATH gets the default PATH", "[lowering]") {
+  const std::string kDefault = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  CHECK(EnvR(Lower("FROM scratch\nENV R=/opt/bin:$PATH\n")) == "/opt/bin:" + kDefault);
+  CHECK(EnvR(Lower("FROM unknown:1\nENV R=$PATH\n")) == kDefault);
+  TestResolver resolver;
+  resolver.images["withpath"] = {"", {{"PATH", "/img/bin"}}, "", {}, {}};
+  resolver.images["nopath"] = {"", {{"HOME", "/root"}}, "", {}, {}};
+  LowerOptions options;
+  options.resolver = &resolver;
+  CHECK(EnvR(Lower("FROM withpath\nENV R=$PATH\n", options)) == "/img/bin");
+  CHECK(EnvR(Lower("FROM nopath\nENV R=$PATH\n", options)) == kDefault);
+  // A stage based on another inherits what that one had.
+  CHECK(EnvR(Lower("FROM scratch AS a\nENV PATH=/x\nFROM a\nENV R=$PATH\n")) == "/x");
+}
+
+TEST_CASE("ENV records the build args it read even when it sets the same name", "[lowering]") {
+  LowerOptions options;
+  options.build_args = {{"APP_VERSION", "2.0"}};
+  const StepGraph g = Lower(
+      "FROM scratch\nARG APP_VERSION=1.0\nENV APP_VERSION=${APP_VERSION}\n"
+      "LABEL v=$APP_VERSION\n",
+      options);
+  const std::vector<Step> envs = StepsOf(g, "ENV");
+  REQUIRE(envs.size() == 1);
+  CHECK(envs[0].env == std::vector<std::pair<std::string, std::string>>{{"APP_VERSION", "2.0"}});
+  CHECK(envs[0].build_args == std::map<std::string, std::string>{{"APP_VERSION", "2.0"}});
+  // After the ENV the name is the ENV's: LABEL uses no build arg.
+  const std::vector<Step> labels = StepsOf(g, "LABEL");
+  REQUIRE(labels.size() == 1);
+  CHECK(labels[0].labels[0].second == "2.0");
+  CHECK(labels[0].build_args.empty());
+}
+
+TEST_CASE("ARG and ENV of one name: ENV wins whichever comes first", "[lowering]") {
+  CHECK(EnvR(Lower("FROM scratch\nENV A=e\nARG A=a\nENV R=$A\n")) == "e");
+  CHECK(EnvR(Lower("FROM scratch\nARG A=a\nENV A=e\nENV R=$A\n")) == "e");
+  CHECK(EnvR(Lower("FROM scratch\nARG A=a\nARG A\nENV R=${A-unset}\n")) == "unset");
+  CHECK(EnvR(Lower("FROM scratch\nARG A=a\nFROM scratch\nENV R=${A-unset}\n")) == "unset");
 }
 
 TEST_CASE("Step texts read like the Dockerfile after expansion", "[lowering]") {

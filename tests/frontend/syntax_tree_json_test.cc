@@ -72,6 +72,23 @@ TEST_CASE("the ordered rendering keeps the documented key order", "[syntax_tree_
                                          "form", "args", "pairs"});
 }
 
+TEST_CASE("the text rendering is the ordered JSON dumped", "[syntax_tree_json]") {
+  const SyntaxTree tree = ParseDockerfile(
+      "# syntax=docker/dockerfile:1\n"
+      "FROM golang AS build\n"
+      "ENV A=\"x y\" B=1\n"
+      "RUN <<-'EOF'\n"
+      "\techo \"$A\" \\\n"
+      "\tEOF\n"
+      "ONBUILD COPY --link a b\n"
+      "CMD []\n");
+  for (int indent : {-1, 2}) {
+    INFO("indent " << indent);
+    CHECK(SyntaxTreeToJsonText(tree, indent) == SyntaxTreeToOrderedJson(tree).dump(indent));
+  }
+  CHECK(json::parse(SyntaxTreeToJsonText(tree, 2)) == SyntaxTreeToJson(tree));
+}
+
 TEST_CASE("form names", "[syntax_tree_json]") {
   CHECK(ArgFormName(ArgForm::kShell) == "shell");
   CHECK(ArgFormName(ArgForm::kExec) == "exec");

@@ -1,0 +1,74 @@
+#include "frontend/json_writer.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace kiln {
+namespace {
+
+/// Writes {"a": [1, "x", true, null, {}, []], "b": {"c": TEXT}, "d": []}.
+std::string Sample(const std::string& text, int indent) {
+  std::string out;
+  JsonWriter w(&out, indent);
+  w.BeginObject();
+  w.Key("a");
+  w.BeginArray();
+  w.Int(1);
+  w.String("x");
+  w.Bool(true);
+  w.Null();
+  w.BeginObject();
+  w.EndObject();
+  w.BeginArray();
+  w.EndArray();
+  w.EndArray();
+  w.Key("b");
+  w.BeginObject();
+  w.Key("c");
+  w.String(text);
+  w.EndObject();
+  w.Key("d");
+  w.Strings({});
+  w.EndObject();
+  return out;
+}
+
+TEST_CASE("JsonWriter matches nlohmann's dump in every layout", "[json_writer]") {
+  const std::string texts[] = {"plain", "quote \" backslash \\ slash /", "\b\f\n\r\t\x01\x1f\x7f",
+                               "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", ""};
+  for (const std::string& text : texts) {
+    const nlohmann::json expected = {
+        {"a", {1, "x", true, nullptr, nlohmann::json::object(), nlohmann::json::array()}},
+        {"b", {{"c", text}}},
+        {"d", nlohmann::json::array()}};
+    for (int indent : {-1, 0, 2, 4}) {
+      INFO("indent " << indent << " text " << text);
+      CHECK(Sample(text, indent) == expected.dump(indent));
+    }
+  }
+}
+
+TEST_CASE("JsonWriter replaces bytes that are not UTF-8", "[json_writer]") {
+  const std::string replacement = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in;
+    std::string out;
+  };
+  const Case cases[] = {
+      {"caf\xE9", "caf" + replacement},                           // Latin-1
+      {"\xC0\xAF", replacement + replacement},                    // overlong
+      {"\xED\xA0\x80", replacement + replacement + replacement},  // surrogate
+      {"\xF4\x90\x80\x80", replacement + replacement + replacement + replacement},
+      {"a\xE2\x82", "a" + replacement + replacement},  // truncated
+  };
+  for (const Case& c : cases) {
+    std::string out;
+    AppendJsonString(c.in, &out);
+    CHECK(out == "\"" + c.out + "\"");
+    CHECK(nlohmann::json::parse(out).get<std::string>() == c.out);
+  }
+}
+
+}  // namespace
+}  // namespace kiln
