@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "cli/build_command.h"
+#include "cli/container_commands.h"
 #include "cli/graph_command.h"
 #include "cli/internal_commands.h"
 #include "cli/parse_command.h"
@@ -26,6 +27,12 @@ const std::vector<Command>& Commands() {
       {"graph", "Print the step graph of a build (dot or json)", RunGraphCommand},
       {"parse", "Print a Dockerfile's syntax tree", RunParseCommand},
       {"system", "Manage the store (check)", RunSystemCommand},
+      {"run", "Create and run a new container from an image", RunRunCommand},
+      {"ps", "List containers", RunPsCommand},
+      {"stop", "Stop one or more running containers", RunStopCommand},
+      {"rm", "Remove one or more containers", RunRmCommand},
+      {"logs", "Fetch the logs of a container", RunLogsCommand},
+      {"container", "Manage containers", RunContainerCommand},
       {"internal", "", RunInternalCommand},  // the edges of generated build.ninja files
   };
   return commands;

@@ -10,6 +10,7 @@
 #include "engine/copy_plan.h"
 #include "engine/hash.h"
 #include "engine/image_config.h"
+#include "engine/image_rootfs.h"
 #include "engine/image_store.h"
 #include "engine/layer_applier.h"
 #include "engine/layer_writer.h"
@@ -64,14 +65,7 @@ Image LoadImage(ImageStore& store, const std::string& id) {
 
 /// The unpacked layers of `image`, top-most first, as overlay lower directories.
 std::vector<fs::path> LowerDirs(ImageStore& store, const Image& image) {
-  std::vector<fs::path> dirs;
-  for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it) {
-    const std::string blob = it->digest;
-    dirs.push_back(store.EnsureUnpackedLayer(blob, [&](const fs::path& into) {
-      ApplyLayer(store.BlobPath(blob), into, WhiteoutMode::kOverlay);
-    }));
-  }
-  return dirs;
+  return UnpackedLowerDirs(store, image.layers);
 }
 
 /// Writes the tree under `root` as a layer blob of the store.
