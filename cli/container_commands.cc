@@ -218,7 +218,7 @@ int RunImpl(const std::vector<std::string>& args) {
   } catch (const ContainerError& error) {
     throw RunFailure{125, std::string("Error response from daemon: ") + error.what()};
   }
-  spec.hostname = record.id.substr(0, 12);
+  spec.hostname = record.hostname;
   if (options.detach) {
     const ContainerState state = StartDetached(store, record, spec);
     if (!state.error.empty()) {

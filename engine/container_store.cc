@@ -220,6 +220,7 @@ ContainerRecord CreateContainer(ImageStore& store, ContainerRecord record) {
   do {
     record.id = RandomHex(32);
   } while (fs::exists(ContainerDir(store, record.id)));
+  if (record.hostname.empty()) record.hostname = record.id.substr(0, 12);
   const fs::path dir = ContainerDir(store, record.id);
   fs::create_directories(dir);
   record.state = ContainerState{};
