@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,6 +282,14 @@ PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positio
 /// status and, in `ninja_output`, what ninja itself printed (for failures outside steps).
 int RunNinja(const fs::path& dir, int jobs, const std::vector<std::string>& targets,
              ProgressDisplay* display, bool no_cache, std::string* ninja_output) {
+  // Two builds of the same build directory take turns: ninja's log and stamps are not shared.
+  const int lock = open((dir / "build.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX) != 0)
+    throw std::runtime_error("cannot lock the build directory " + dir.string());
+  struct LockCloser {
+    int fd;
+    ~LockCloser() { close(fd); }
+  } closer{lock};
   int events[2], output[2];
   if (pipe(events) != 0 || pipe2(output, O_CLOEXEC) != 0)
     throw std::runtime_error("cannot create a pipe");
