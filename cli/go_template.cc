@@ -69,7 +69,8 @@ std::string Print(const json& v) {
 bool Truth(const json& v) {
   if (v.is_discarded() || v.is_null()) return false;
   if (v.is_boolean()) return v.get<bool>();
-  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
+  if (v.is_string()) return !v.get_ref<const std::string&>().empty();
+  if (v.is_array() || v.is_object()) return !v.empty();
   if (v.is_number_float()) return v.get<double>() != 0;
   if (v.is_number()) return v.get<int64_t>() != 0;
   return true;

@@ -1,0 +1,55 @@
+#include "cli/image_format.h"
+
+#include <catch2/catch.hpp>
+
+namespace kiln::cli {
+namespace {
+
+TEST_CASE("HumanSize uses decimal units and 3 significant digits", "[image_format]") {
+  const std::vector<std::pair<double, std::string>> cases = {
+      {0, "0B"},          {999, "999B"},       {1000, "1kB"},     {1234, "1.23kB"},
+      {5600000, "5.6MB"}, {2130000, "2.13MB"}, {100000, "100kB"}, {1e9, "1GB"},
+      {1.5e12, "1.5TB"},  {123456789, "123MB"}};
+  for (const auto& [bytes, text] : cases) {
+    INFO(bytes);
+    CHECK(HumanSize(bytes) == text);
+  }
+}
+
+TEST_CASE("HumanDuration follows go-units", "[image_format]") {
+  const std::vector<std::pair<int64_t, std::string>> cases = {
+      {0, "Less than a second"}, {1, "1 second"},          {45, "45 seconds"},
+      {60, "About a minute"},    {150, "2 minutes"},       {3600, "About an hour"},
+      {3 * 3600, "3 hours"},     {47 * 3600, "47 hours"},  {5 * 86400, "5 days"},
+      {15 * 86400, "2 weeks"},   {90 * 86400, "3 months"}, {800 * 86400, "2 years"}};
+  for (const auto& [seconds, text] : cases) {
+    INFO(seconds);
+    CHECK(HumanDuration(seconds) == text);
+  }
+}
+
+TEST_CASE("RFC 3339 times parse with fractions and offsets", "[image_format]") {
+  CHECK(ParseRfc3339("1970-01-01T00:00:10Z") == 10);
+  CHECK(ParseRfc3339("2024-01-02T03:04:05.123456789Z") == 1704164645);
+  CHECK(ParseRfc3339("2024-01-02T04:04:05+01:00") == 1704164645);
+  CHECK_FALSE(ParseRfc3339("yesterday").has_value());
+  CHECK(CreatedSince("2024-01-02T03:04:05Z", 1704164645 + 120) == "2 minutes ago");
+  CHECK(CreatedSince("", 0) == "N/A");
+  CHECK(GoTimeString(1704164645) == "2024-01-02 03:04:05 +0000 UTC");
+}
+
+TEST_CASE("ShortId drops the algorithm and keeps 12 hex digits", "[image_format]") {
+  CHECK(ShortId("sha256:4d5e6f7a8b9c0d1e2f3a4b5c") == "4d5e6f7a8b9c");
+  CHECK(ShortId("0123456789abcdef") == "0123456789ab");
+}
+
+TEST_CASE("columns align like Docker's tabwriter (min width 10, padding 3)", "[image_format]") {
+  CHECK(AlignTabbedText("REPOSITORY\tTAG\tSIZE\napp\t1\t5.6MB\n") ==
+        "REPOSITORY   TAG       SIZE\n"
+        "app          1         5.6MB\n");
+  CHECK(AlignColumns({{"a", "b"}, {"longer-than-ten", "c"}}) ==
+        "a                 b\nlonger-than-ten   c\n");
+}
+
+}  // namespace
+}  // namespace kiln::cli
