@@ -7,6 +7,7 @@
 #include "cli/build_command.h"
 #include "cli/container_commands.h"
 #include "cli/graph_command.h"
+#include "cli/image_commands.h"
 #include "cli/internal_commands.h"
 #include "cli/parse_command.h"
 #include "cli/system_command.h"
@@ -33,6 +34,12 @@ const std::vector<Command>& Commands() {
       {"rm", "Remove one or more containers", RunRmCommand},
       {"logs", "Fetch the logs of a container", RunLogsCommand},
       {"container", "Manage containers", RunContainerCommand},
+      {"images", "List images", RunImagesCommand},
+      {"image", "Manage images", RunImageCommand},
+      {"inspect", "Return low-level information on images and containers", RunInspectCommand},
+      {"rmi", "Remove one or more images", RunRmiCommand},
+      {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", RunTagCommand},
+      {"history", "Show the history of an image", RunHistoryCommand},
       {"internal", "", RunInternalCommand},  // the edges of generated build.ninja files
   };
   return commands;
