@@ -118,26 +118,40 @@ buildah_build() {  # CONTEXT TAG [FLAGS...]
     -f "$ctx/Dockerfile" "$@" "$ctx"
 }
 
-# timed TOOL FIGURE COMMAND...: runs the command with its output appended to the log and adds
-# its wall time in milliseconds to times[FIGURE TOOL]; fails the benchmark when it fails.
-declare -A times=() last_iid=()
+# Sets cpu_ms to the milliseconds of CPU (user + system) used so far by this shell's waited-for
+# descendants, from the `times` builtin; called without $(...), as a subshell would count its own.
+children_cpu_ms() {
+  times >"$work/times"
+  cpu_ms=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
+    split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%.0f", t }')
+}
+
+# timed TOOL FIGURE COMMAND...: runs the command with its output appended to the log and adds its
+# wall time in milliseconds to wall[FIGURE TOOL] (and its CPU time to cpu[...], for information:
+# on a shared machine CPU time is steadier than wall time); fails the benchmark when it fails.
+declare -A wall=() cpu=() last_iid=()
 timed() {
   local tool=$1 figure=$2
   shift 2
   echo "==== $tool $figure: $*" >>"$log"
-  local start end
+  local start end cpu_start cpu_end cpu_ms
+  children_cpu_ms
+  cpu_start=$cpu_ms
   start=$(date +%s%N)
   if ! "$@" >>"$log" 2>&1; then
     tail -n 30 "$log" >&2
     die "$tool failed during '$figure' (command: $*; full output in $log)"
   fi
   end=$(date +%s%N)
+  children_cpu_ms
+  cpu_end=$cpu_ms
   local ns=$((end - start))
   local ms
   ms=$(printf '%d.%03d' $((ns / 1000000)) $((ns / 1000 % 1000)))
-  times["$figure $tool"]+=" $ms"
-  echo "---- $tool $figure: $ms ms" >>"$log"
-  printf '  %-8s %-10s %10s ms\n' "$tool" "$figure" "$ms"
+  wall["$figure $tool"]+=" $ms"
+  cpu["$figure $tool"]+=" $((cpu_end - cpu_start))"
+  echo "---- $tool $figure: $ms ms wall, $((cpu_end - cpu_start)) ms CPU" >>"$log"
+  printf '  %-8s %-10s %10s ms  (CPU %6s ms)\n' "$tool" "$figure" "$ms" $((cpu_end - cpu_start))
 }
 
 # check_iid TOOL same|new FIGURE: compares the image ID the build just wrote with the previous
@@ -227,8 +241,8 @@ if uses kiln; then
   done
 fi
 
-for key in "${!times[@]}"; do
-  printf '%s\t%s\t%s\n' "${key% *}" "${key#* }" "${times[$key]# }"
+for key in "${!wall[@]}"; do
+  printf '%s\t%s\t%s\t%s\n' "${key% *}" "${key#* }" "${wall[$key]# }" "${cpu[$key]# }"
 done >"$work/figures.tsv"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)

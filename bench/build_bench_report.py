@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Summarizes bench/build_bench.sh's measurements: medians, kiln/buildah ratios and targets.
 
-Input: a file of lines `FIGURE<TAB>TOOL<TAB>MS [MS ...]` (wall times in milliseconds).
+Input: a file of lines `FIGURE<TAB>TOOL<TAB>WALL_MS [...]<TAB>CPU_MS [...]`: each run's wall
+time and the CPU time (user + system) of the command and its descendants, in milliseconds.
+Targets are on wall-time medians; CPU medians are shown for information.
 Prints a table and one PASS/MISS line per target; with --markdown FILE also writes the same
 as a Markdown section body. Exits 1 when a target that could be evaluated was missed.
 """
@@ -34,16 +36,22 @@ TARGETS = [
 
 
 def load(path):
-    runs = {}
+    """Returns ({(figure, tool): [wall ms]}, {(figure, tool): [CPU ms]})."""
+    wall, cpu = {}, {}
     with open(path) as f:
         for line in f:
-            figure, tool, values = line.rstrip("\n").split("\t")
-            runs[(figure, tool)] = [float(v) for v in values.split()]
-    return runs
+            figure, tool, walls, cpus = line.rstrip("\n").split("\t")
+            wall[(figure, tool)] = [float(v) for v in walls.split()]
+            cpu[(figure, tool)] = [float(v) for v in cpus.split()]
+    return wall, cpu
 
 
 def fmt_ms(v):
     return "—" if v is None else (f"{v:.1f}" if v < 1000 else f"{v:.0f}")
+
+
+def fmt_cpu(v):
+    return "—" if v is None else f"{v:.0f}"
 
 
 def main():
@@ -52,8 +60,9 @@ def main():
     p.add_argument("--markdown", help="also write the table and verdicts as Markdown here")
     p.add_argument("--many-files", default="100,000", help="size of the many-file context")
     a = p.parse_args()
-    runs = load(a.figures)
+    runs, cpu_runs = load(a.figures)
     median = {k: statistics.median(v) for k, v in runs.items()}
+    cpu = {k: statistics.median(v) for k, v in cpu_runs.items()}
 
     rows = []
     for figure, label in FIGURES:
@@ -65,7 +74,8 @@ def main():
         n = max(len(runs.get((figure, t), [])) for t in ("kiln", "buildah"))
         ratio = f"{k / b:.3f}" if k and b else "—"
         speedup = f"{b / k:.1f}×" if k and b else "—"
-        rows.append((label, str(n), fmt_ms(k), fmt_ms(b), ratio, speedup))
+        rows.append((label, str(n), fmt_ms(k), fmt_ms(b), ratio, speedup,
+                     fmt_cpu(cpu.get((figure, "kiln"))), fmt_cpu(cpu.get((figure, "buildah")))))
 
     verdicts, missed = [], False
     for kind, figure, bound, text in TARGETS:
@@ -85,7 +95,8 @@ def main():
         missed |= not ok
         verdicts.append(("PASS" if ok else "MISS", text, got))
 
-    head = ("figure", "runs", "kiln ms (median)", "buildah ms (median)", "kiln/buildah", "speedup")
+    head = ("figure", "runs", "kiln ms (median)", "buildah ms (median)", "kiln/buildah", "speedup",
+            "kiln CPU ms", "buildah CPU ms")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                                for i, (c, w) in enumerate(zip(r, widths)))
