@@ -1,9 +1,5 @@
 #include "cli/container_inspect.h"
 
-#include <sys/stat.h>
-
-#include <filesystem>
-
 namespace kiln::cli {
 namespace {
 

@@ -87,8 +87,8 @@ std::filesystem::path ContainerWorkRoot(const ImageStore& store, const std::stri
 std::string RandomContainerName();
 
 /// Stores a new container: assigns a random 64-hex id, and a random unused name when
-/// `record.name` is empty, the short id as hostname when none; writes config.json, a "created" state.json and an empty log.
-/// ContainerError with Docker's message when the name is taken:
+/// `record.name` is empty, the short id as hostname when none; writes config.json, a "created"
+/// state.json and an empty log. ContainerError with Docker's message when the name is taken:
 /// Conflict. The container name "/x" is already in use by container "<id>". You have to remove
 /// (or rename) that container to be able to reuse that name.
 ContainerRecord CreateContainer(ImageStore& store, ContainerRecord record);
