@@ -123,8 +123,9 @@ int RunGraphCommand(const std::vector<std::string>& args) {
     const StepGraph graph = parsed.dockerfile == "-"
                                 ? LoadFromStdin(parsed.lower)
                                 : LoadStepGraph(DiskFileSystem(), parsed.lower);
+    // Written directly: a large graph's JSON tree costs several times its text.
     const std::string text =
-        parsed.format == "json" ? StepGraphToJsonText(graph) : StepGraphToDot(graph);
+        parsed.format == "json" ? StepGraphJsonText(graph, 2) + "\n" : StepGraphToDot(graph);
     std::fwrite(text.data(), 1, text.size(), stdout);
     for (const std::string& warning : graph.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   } catch (const DockerfileError& e) {

@@ -78,21 +78,22 @@ std::string JoinQuoted(const std::vector<std::string>& words) {
 
 /// `3-4 COPY [--from=build] words: a b /dst`
 std::string NodeSummary(const Node& node) {
+  // Appends only: `" " + std::string(...)` trips GCC 12's -Wrestrict at -O3.
   std::string out = std::to_string(node.line);
-  if (node.end_line > node.line) out += "-" + std::to_string(node.end_line);
-  out += " " + node.instruction;
-  if (!node.flags.empty()) out += " [" + JoinQuoted(node.flags) + "]";
-  out += " " + std::string(ArgFormName(node.form)) + ":";
+  if (node.end_line > node.line) out.append("-").append(std::to_string(node.end_line));
+  out.append(" ").append(node.instruction);
+  if (!node.flags.empty()) out.append(" [").append(JoinQuoted(node.flags)).append("]");
+  out.append(" ").append(ArgFormName(node.form)).append(":");
   if (node.form == ArgForm::kExec) {
-    out += " " + nlohmann::json(node.args).dump();
+    out.append(" ").append(nlohmann::json(node.args).dump());
   } else if (node.form == ArgForm::kPairs) {
     for (const KeyValue& pair : node.pairs)
-      out += " " + pair.key + (pair.legacy ? " " : "=") + pair.value;
+      out.append(" ").append(pair.key).append(pair.legacy ? " " : "=").append(pair.value);
   } else if (node.onbuild) {
     // The trigger's heredoc bodies appear below, under "onbuild:".
-    out += " " + node.args[0].substr(0, node.args[0].find('\n'));
+    out.append(" ").append(node.args[0], 0, node.args[0].find('\n'));
   } else if (!node.args.empty()) {
-    out += " " + JoinQuoted(node.args);
+    out.append(" ").append(JoinQuoted(node.args));
   }
   return out;
 }

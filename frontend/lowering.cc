@@ -237,6 +237,8 @@ class Lowerer {
 
   StepGraph Run() {
     CollectStageNames();
+    // Steps are large: growing the vector step by step would move them all repeatedly.
+    graph_.steps.reserve(tree_.instructions.size());
     for (const Node& node : tree_.instructions) {
       if (node.instruction == "FROM")
         LowerFrom(node);
@@ -597,14 +599,15 @@ class Lowerer {
 
   static std::string PairsText(const std::vector<std::pair<std::string, std::string>>& pairs) {
     std::string text;
+    // Appends only: `" " + Shown(...)` trips GCC 12's -Wrestrict at -O3.
     for (const auto& [key, value] : pairs)
-      text += " " + Shown(key) + "=" + (value.empty() ? "\"\"" : Shown(value));
+      text.append(" ").append(Shown(key)).append("=").append(value.empty() ? "\"\"" : Shown(value));
     return text;
   }
 
   static std::string WordsText(const std::vector<std::string>& words) {
     std::string text;
-    for (const std::string& word : words) text += " " + Shown(word);
+    for (const std::string& word : words) text.append(" ").append(Shown(word));
     return text;
   }
 
@@ -615,7 +618,8 @@ class Lowerer {
     if (!step.chmod.empty()) text += " --chmod=" + step.chmod;
     if (step.link) text += " --link";
     if (step.parents) text += " --parents";
-    for (const std::string& pattern : step.excludes) text += " --exclude=" + Shown(pattern);
+    for (const std::string& pattern : step.excludes)
+      text.append(" --exclude=").append(Shown(pattern));
     if (!step.checksum.empty()) text += " --checksum=" + step.checksum;
     if (step.keep_git_dir) text += " --keep-git-dir";
     return text + WordsText(step.sources) + " " + Shown(step.destination);
@@ -673,14 +677,15 @@ class Lowerer {
       for (int& dep : stage.depends_on) dep = stage_map[dep];
       std::sort(stage.depends_on.begin(), stage.depends_on.end());
     }
-    for (const Step& old : graph_.steps) {
+    out.steps.reserve(next_step);
+    for (Step& old : graph_.steps) {  // graph_ is done with: its steps are moved out
       if (step_map[old.id] < 0) continue;
-      Step step = old;
-      step.id = step_map[old.id];
-      step.stage = stage_map[old.stage];
-      step.parent = remap(step_map, old.parent);
-      step.base_stage = remap(stage_map, old.base_stage);
-      step.from_stage = remap(stage_map, old.from_stage);
+      Step step = std::move(old);
+      step.id = step_map[step.id];
+      step.stage = stage_map[step.stage];
+      step.parent = remap(step_map, step.parent);
+      step.base_stage = remap(stage_map, step.base_stage);
+      step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
       step.key_text = KeyText(step);
       out.steps.push_back(std::move(step));
