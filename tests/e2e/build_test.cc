@@ -11,10 +11,6 @@ namespace kiln::e2e {
 namespace {
 namespace fs = std::filesystem;
 
-nlohmann::json ConfigOf(const fs::path& bundle) {
-  return nlohmann::json::parse(ReadFile(bundle / "config.json"));
-}
-
 struct stat Stat(const fs::path& p) {
   struct stat st {};
   REQUIRE(lstat(p.c_str(), &st) == 0);
