@@ -401,6 +401,13 @@ class ImageDeleter {
   explicit ImageDeleter(ImageStore& store) : store_(store), containers_(ListContainers(store)) {}
 
   /// Deletes `name` as `docker rmi` does; the lines to print are appended to `out`.
+  /// Deletes an untagged or all-tags image by id for `image prune`; false on a conflict.
+  bool Prune(const std::string& id, std::vector<std::string>& out) {
+    if (FindConflict(id, false, /*ignore_tags=*/true)) return false;
+    DeleteHelper(id, /*force=*/true, /*prune=*/true, /*quiet=*/false, out);
+    return true;
+  }
+
   void Delete(const std::string& name, bool force, bool prune, std::vector<std::string>& out) {
     const ImageRecord image = RequireImage(store_, name);
     std::vector<Reference> refs = store_.TagsOf(image.id);
@@ -657,6 +664,66 @@ int History(const std::vector<std::string>& args) {
   return 0;
 }
 
+// --- image prune --------------------------------------------------------------------------------
+
+int Prune(const std::vector<std::string>& args) {
+  bool all = false, force = false;
+  std::vector<std::string> filter_specs;
+  FlagSet flags;
+  flags.Bool("all", 'a', &all);
+  flags.Bool("force", 'f', &force);
+  flags.Strings("filter", 0, &filter_specs);
+  std::vector<std::string> positional;
+  if (ParseOrHelp(flags, args,
+                  "Usage:  kiln image prune [OPTIONS]\n\nRemove unused images\n\nOptions:\n"
+                  "  -a, --all      Remove all unused images, not just dangling ones\n"
+                  "  -f, --force    Do not prompt for confirmation\n",
+                  &positional))
+    return 0;
+  if (!positional.empty()) throw UsageError("\"kiln image prune\" accepts no arguments.");
+  if (!filter_specs.empty()) throw CommandError("image prune: --filter is not supported yet");
+  if (!force) {
+    std::fputs(all ? "WARNING! This will remove all images without at least one container "
+                     "associated to them.\nAre you sure you want to continue? [y/N] "
+                   : "WARNING! This will remove all dangling images.\nAre you sure you want to "
+                     "continue? [y/N] ",
+               stdout);
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") return 0;
+  }
+  ImageStore store(ImageStore::DefaultRoot());
+  StoreLock lock = store.Lock();
+  ImageDeleter deleter(store);
+  std::vector<std::string> lines;
+  std::vector<ImageRecord> images = store.ListImages();
+  SortNewestFirst(images);
+  for (const ImageRecord& image : images) {
+    if (!store.GetImage(image.id)) continue;  // pruned with a child already
+    const bool tagged = !store.TagsOf(image.id).empty();
+    if (image.intermediate && !tagged) continue;  // goes with its child
+    if (!all && tagged) continue;
+    try {
+      deleter.Prune(image.id, lines);
+    } catch (const std::exception&) {
+      // a conflict keeps the image, as Docker's prune does
+    }
+  }
+  const GcReport gc = store.GarbageCollectBlobs(std::chrono::seconds(0));
+  if (!lines.empty()) {
+    std::printf("Deleted Images:\n");
+    for (std::string line : lines) {
+      line[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(line[0])));
+      std::printf("%s\n", line.c_str());
+    }
+    std::printf("\n");
+  }
+  std::printf("Total reclaimed space: %s\n",
+              HumanSize(static_cast<double>(gc.bytes_freed)).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunImagesCommand(const std::vector<std::string>& args) {
@@ -677,13 +744,20 @@ int RunHistoryCommand(const std::vector<std::string>& args) {
 
 int RunImageCommand(const std::vector<std::string>& args) {
   static const std::map<std::string, std::function<int(const std::vector<std::string>&)>> sub = {
-      {"ls", RunImagesCommand},      {"list", RunImagesCommand},     {"rm", RunRmiCommand},
-      {"remove", RunRmiCommand},     {"inspect", RunInspectCommand}, {"tag", RunTagCommand},
-      {"history", RunHistoryCommand}};
+      {"ls", RunImagesCommand},
+      {"list", RunImagesCommand},
+      {"rm", RunRmiCommand},
+      {"remove", RunRmiCommand},
+      {"inspect", RunInspectCommand},
+      {"tag", RunTagCommand},
+      {"history", RunHistoryCommand},
+      {"prune", [](const std::vector<std::string>& a) {
+         return Guard("image prune", [&] { return Prune(a); });
+       }}};
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(
         "Usage:  kiln image COMMAND\n\nManage images\n\nCommands:\n"
-        "  history, inspect, ls, rm, tag\n",
+        "  history, inspect, ls, prune, rm, tag\n",
         args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
