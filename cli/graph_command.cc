@@ -124,8 +124,9 @@ int RunGraphCommand(const std::vector<std::string>& args) {
                                 ? LoadFromStdin(parsed.lower)
                                 : LoadStepGraph(DiskFileSystem(), parsed.lower);
     // Written directly: a large graph's JSON tree costs several times its text.
-    const std::string text =
-        parsed.format == "json" ? StepGraphJsonText(graph, 2) + "\n" : StepGraphToDot(graph);
+    std::string text =
+        parsed.format == "json" ? StepGraphJsonText(graph, 2) : StepGraphToDot(graph);
+    if (parsed.format == "json") text.push_back('\n');
     std::fwrite(text.data(), 1, text.size(), stdout);
     for (const std::string& warning : graph.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   } catch (const DockerfileError& e) {

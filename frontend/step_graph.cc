@@ -226,7 +226,7 @@ nlohmann::json StepGraphToJson(const StepGraph& g) {
 
 std::string StepGraphJsonText(const StepGraph& g, int indent) {
   std::string text;
-  text.reserve(1024 * (g.steps.size() + 1));
+  text.reserve(2048 * (g.steps.size() + 1));  // a step is about 1.3 KB indented
   JsonWriter out(&text, indent);
   out.BeginObject();
   Member("build_args", g.build_args, out);
