@@ -242,3 +242,35 @@ TEST_CASE("tag validates the target and history lists steps newest first", "[e2e
 
 }  // namespace
 }  // namespace kiln::e2e
+
+namespace kiln::e2e {
+namespace {
+
+TEST_CASE("image prune removes dangling images, -a every unused one", "[e2e][prune]") {
+  KILN_REQUIRE_RUNTIME();
+  Kiln kiln;
+  BuildBusyboxBase(kiln);
+  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo 1 > /y\n");
+  const std::string old_app = Id(kiln, "app:1");
+  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo 2 > /y\n");
+  CHECK(kiln({"images", "-q", "-f", "dangling=true"}).out == old_app.substr(7, 12) + "\n");
+
+  CommandResult r = kiln({"image", "prune"}, "n\n");
+  CHECK(r.out.rfind("WARNING! This will remove all dangling images.", 0) == 0);
+  CHECK(kiln({"inspect", old_app}).exit_code == 0);
+
+  r = kiln({"image", "prune", "-f"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("Deleted Images:\ndeleted: " + old_app + "\n", 0) == 0);
+  CHECK(r.out.find("Total reclaimed space: ") != std::string::npos);
+  CHECK(kiln({"inspect", old_app}).exit_code == 1);
+  CHECK(kiln({"inspect", "app:1"}).exit_code == 0);
+
+  r = kiln({"image", "prune", "-a", "-f"});
+  CHECK(r.exit_code == 0);
+  CHECK(kiln({"images", "-a", "-q"}).out.empty());
+  CHECK(kiln({"system", "check"}).exit_code == 0);
+}
+
+}  // namespace
+}  // namespace kiln::e2e
