@@ -69,10 +69,15 @@ int64_t CreatedSeconds(const ImageRecord& r) {
   return ParseRfc3339(r.created).value_or(0);
 }
 
+/// Creation time with its fraction: images built within one second still order.
+int64_t CreatedNanos(const ImageRecord& r) {
+  return ParseRfc3339Nanos(r.created).value_or(0);
+}
+
 /// Newest first, as Docker sorts images.
 void SortNewestFirst(std::vector<ImageRecord>& images) {
   std::stable_sort(images.begin(), images.end(), [](const ImageRecord& a, const ImageRecord& b) {
-    const int64_t ca = CreatedSeconds(a), cb = CreatedSeconds(b);
+    const int64_t ca = CreatedNanos(a), cb = CreatedNanos(b);
     return ca != cb ? ca > cb : a.created > b.created;
   });
 }
@@ -128,7 +133,7 @@ ImageFilters ParseImageFilters(const ImageStore& store, const std::vector<std::s
       else
         f.labels.emplace_back(value.substr(0, leq), value.substr(leq + 1));
     } else if (key == "before" || key == "since") {
-      const int64_t t = CreatedSeconds(RequireImage(store, value));
+      const int64_t t = CreatedNanos(RequireImage(store, value));
       (key == "before" ? f.before : f.since) = t;
     } else {
       throw CommandError("invalid filter '" + key + "'");
@@ -218,7 +223,7 @@ int Images(const std::vector<std::string>& args) {
     const std::vector<Reference>& image_tags = tags[image.id];
     if (!all && image.intermediate && image_tags.empty()) continue;
     if (filters.dangling && *filters.dangling != image_tags.empty()) continue;
-    const int64_t created = CreatedSeconds(image);
+    const int64_t created = CreatedNanos(image);
     if (filters.before && created >= *filters.before) continue;
     if (filters.since && created <= *filters.since) continue;
     if (!filters.labels.empty() && !MatchesLabels(filters, store.ReadConfig(image.id))) continue;

@@ -36,7 +36,7 @@ std::string HumanDuration(int64_t seconds) {
   return plural(seconds / 3600 / 24 / 365, "years");
 }
 
-std::optional<int64_t> ParseRfc3339(std::string_view text) {
+std::optional<int64_t> ParseRfc3339Nanos(std::string_view text) {
   int year, month, day, hour, minute, second, consumed = 0;
   const std::string s(text);
   if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
@@ -44,9 +44,12 @@ std::optional<int64_t> ParseRfc3339(std::string_view text) {
     return std::nullopt;
   }
   size_t pos = static_cast<size_t>(consumed);
+  int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+    int64_t scale = 100000000;
+    for (; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos, scale /= 10)
+      nanos += (s[pos] - '0') * scale;
   }
   int64_t offset = 0;
   if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
@@ -63,7 +66,13 @@ std::optional<int64_t> ParseRfc3339(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm)) - offset;
+  return (static_cast<int64_t>(timegm(&tm)) - offset) * 1000000000 + nanos;
+}
+
+std::optional<int64_t> ParseRfc3339(std::string_view text) {
+  const std::optional<int64_t> nanos = ParseRfc3339Nanos(text);
+  if (!nanos) return std::nullopt;
+  return *nanos >= 0 ? *nanos / 1000000000 : -((-*nanos + 999999999) / 1000000000);
 }
 
 std::string CreatedSince(const std::string& rfc3339, int64_t now) {

@@ -22,6 +22,9 @@ std::string HumanDuration(int64_t seconds);
 /// nullopt when it does not parse.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
 
+/// Like ParseRfc3339, in nanoseconds, keeping the fraction (digits past the ninth are dropped).
+std::optional<int64_t> ParseRfc3339Nanos(std::string_view text);
+
 /// "<HumanDuration(now - created)> ago", or "N/A" for an unreadable time.
 std::string CreatedSince(const std::string& rfc3339, int64_t now);
 

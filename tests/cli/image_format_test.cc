@@ -33,6 +33,9 @@ TEST_CASE("RFC 3339 times parse with fractions and offsets", "[image_format]") {
   CHECK(ParseRfc3339("2024-01-02T03:04:05.123456789Z") == 1704164645);
   CHECK(ParseRfc3339("2024-01-02T04:04:05+01:00") == 1704164645);
   CHECK_FALSE(ParseRfc3339("yesterday").has_value());
+  CHECK(ParseRfc3339Nanos("2024-01-02T03:04:05.5Z") == 1704164645500000000);
+  CHECK(ParseRfc3339Nanos("2024-01-02T03:04:05.123456789Z") == 1704164645123456789);
+  CHECK(ParseRfc3339Nanos("2024-01-02T03:04:05Z") == 1704164645000000000);
   CHECK(CreatedSince("2024-01-02T03:04:05Z", 1704164645 + 120) == "2 minutes ago");
   CHECK(CreatedSince("", 0) == "N/A");
   CHECK(GoTimeString(1704164645) == "2024-01-02 03:04:05 +0000 UTC");
