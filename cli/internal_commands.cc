@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/build_request.h"
+#include "cli/check_reference_command.h"
 #include "cli/context_matcher.h"
 #include "cli/flags.h"
 #include "cli/generate.h"
@@ -251,6 +252,7 @@ int RunInternalCommand(const std::vector<std::string>& args) {
     if (args[0] == "step") return StepEdge(rest);
     if (args[0] == "image") return ImageEdge(rest);
     if (args[0] == "regenerate") return RegenerateEdge(rest);
+    if (args[0] == "check-reference") return RunCheckReferenceCommand(rest);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "kiln internal %s: %s\n", args[0].c_str(), e.what());
     return 2;
