@@ -98,10 +98,11 @@ int Generate(const fs::path& dir, uint64_t mib) {
     const uint64_t budget = static_cast<uint64_t>(band.share * static_cast<double>(total));
     for (uint64_t used = 0; used < budget; ++files) {
       const uint64_t size = std::min(rng.Between(band.lo, band.hi), budget - used);
-      const fs::path sub =
-          dir / ("d" + std::to_string(files % 32)) / ("s" + std::to_string(files % 7));
+      const fs::path sub = dir / std::string("d").append(std::to_string(files % 32)) /
+                           std::string("s").append(std::to_string(files % 7));
       fs::create_directories(sub);
-      WriteFile(sub / ("f" + std::to_string(files)), size, files % 2 == 0, rng, buf);
+      WriteFile(sub / std::string("f").append(std::to_string(files)), size, files % 2 == 0, rng,
+                buf);
       used += size;
       written += size;
     }

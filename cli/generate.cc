@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/image_store.h"
 #include "frontend/file_system.h"
 #include "generators/ninja_writer.h"
 
@@ -14,7 +18,8 @@ namespace {
 /// file created later (which changes the directory's mtime) is noticed.
 std::vector<std::string> RegenerateInputs(const std::filesystem::path& dir,
                                           const BuildRequest& request) {
-  std::vector<std::string> inputs = {(dir / kRequestFile).string()};
+  std::vector<std::string> inputs = {(dir / kRequestFile).string(),
+                                     ImageStore(request.store_root).DeletionStamp().string()};
   for (const ImageRequest& image : request.images) {
     const std::filesystem::path dockerfile(image.dockerfile);
     inputs.push_back(image.dockerfile);
@@ -29,7 +34,49 @@ std::vector<std::string> RegenerateInputs(const std::filesystem::path& dir,
   return inputs;
 }
 
+/// The image id a step record or an iid file names; "" when it names none or cannot be read.
+std::string ImageIdIn(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (file.extension() == ".iid") return text.substr(0, text.find('\n'));
+  const nlohmann::json record = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return record.is_object() ? record.value("image_id", "") : "";
+}
+
+/// Removes `paths` when the image `file` names is gone from the store, so ninja runs the edge
+/// that makes it again instead of handing the next step an image that no longer exists.
+void ForgetIfImageGone(const ImageStore& store, const std::filesystem::path& file,
+                       const std::vector<std::filesystem::path>& paths) {
+  const std::string id = ImageIdIn(file);
+  if (id.empty() || store.GetImage(id)) return;
+  for (const std::filesystem::path& p : paths) std::filesystem::remove(p);
+}
+
 }  // namespace
+
+void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const std::string& store_root) {
+  const ImageStore store(store_root);
+  const std::filesystem::path checked = dir / "deletions.checked";
+  std::error_code ec;
+  const auto deleted_at = std::filesystem::last_write_time(store.DeletionStamp(), ec);
+  if (ec) return;
+  const auto checked_at = std::filesystem::last_write_time(checked, ec);
+  if (!ec && checked_at > deleted_at) return;
+  // The mark is written first: a deletion during the scan is newer than it and is seen next time.
+  WriteIfChanged(checked, "");
+  std::filesystem::last_write_time(checked, std::filesystem::file_time_type::clock::now());
+  for (const std::string sub : {"steps", "images"}) {
+    if (!std::filesystem::is_directory(dir / sub)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir / sub)) {
+      const std::filesystem::path& p = entry.path();
+      if (p.extension() == ".iid") {
+        ForgetIfImageGone(store, p, {p});
+      } else if (p.extension() == ".json") {
+        ForgetIfImageGone(store, p, {p, std::filesystem::path(p).replace_extension(".result")});
+      }
+    }
+  }
+}
 
 std::string KilnProgramPath() {
   std::error_code ec;
@@ -54,6 +101,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   }
 
   std::filesystem::create_directories(dir);
+  ForgetResultsOfDeletedImages(dir, request.store_root);
   WriteIfChanged(dir / kRequestFile, BuildRequestToJson(request).dump(2) + "\n");
   std::vector<NinjaImage> images;
   for (size_t i = 0; i < graphs.size(); ++i) {

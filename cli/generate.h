@@ -17,6 +17,11 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
                                               const BuildRequest& request,
                                               const ImageResolver* resolver);
 
+/// Removes the step results and image ids in build directory `dir` whose image has been
+/// deleted from the store since the last check, so that ninja makes them again. Cheap when
+/// nothing was deleted: two stats.
+void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const std::string& store_root);
+
 /// The absolute path of the running kiln program, which the generated edges call.
 std::string KilnProgramPath();
 

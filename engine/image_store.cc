@@ -206,6 +206,7 @@ ImageStore::ImageStore(fs::path root)
     if (!fs::exists(OciDir() / "oci-layout")) WriteFile(OciDir() / "oci-layout", kOciLayout);
     if (!fs::exists(OciDir() / "index.json")) WriteIndex(ImageIndex{});
   }
+  if (!fs::exists(DeletionStamp())) WriteFile(DeletionStamp(), "");
 }
 
 StoreLock ImageStore::Lock() {
@@ -436,7 +437,10 @@ bool ImageStore::DeleteImage(const std::string& id) {
   StoreLock lock = Lock();
   if (!IsSha256Digest(id)) return false;
   const bool removed = fs::remove(RecordPath(id));
-  if (removed) SyncDirectory(root_ / "images");
+  if (removed) {
+    SyncDirectory(root_ / "images");
+    WriteFile(DeletionStamp(), id + "\n");
+  }
   return removed;
 }
 

@@ -177,8 +177,12 @@ class ImageStore {
   nlohmann::json ReadConfig(const std::string& id) const;
   ImageConfig ReadImageConfig(const std::string& id) const;
   /// Removes the image record; returns false if there was none. Tags are left alone (Untag
-  /// first); blobs stay until GarbageCollectBlobs().
+  /// first); blobs stay until GarbageCollectBlobs(). A removal rewrites DeletionStamp().
   bool DeleteImage(const std::string& id);
+  /// A file rewritten whenever an image is deleted, so that build directories, whose step
+  /// results name images, know when to check that those images still exist. Created empty by
+  /// the constructor.
+  std::filesystem::path DeletionStamp() const { return root_ / "deletions"; }
 
   // --- tags (index.json) ----------------------------------------------------------------------
   /// Points `ref` (normalized; a tag, "latest" if none; no digest) at the image, replacing the

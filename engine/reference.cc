@@ -13,7 +13,8 @@ constexpr std::string_view kOfficialPrefix = "library/";
 }
 
 std::string Quote(std::string_view s) {
-  return "\"" + std::string(s) + "\"";
+  std::string quoted = "\"";
+  return quoted.append(s).append("\"");
 }
 
 bool IsLowerAlnum(char c) {

@@ -85,7 +85,9 @@ std::vector<int> StagesRead(const Step& step) {
   return stages;
 }
 
-int LastStepOf(const StepGraph& graph, int stage) { return graph.stages.at(stage).steps.back(); }
+int LastStepOf(const StepGraph& graph, int stage) {
+  return graph.stages.at(stage).steps.back();
+}
 
 /// One edge digests every context input set of the image that no earlier image's edge
 /// produces. It runs on every build: a chmod or chown changes only a file's ctime, which ninja
@@ -96,19 +98,22 @@ void WriteHashEdge(std::ostream& out, const NinjaImage& image, std::set<std::str
   for (const Step& step : image.graph->steps) {
     const std::string key = InputSetKey(*image.graph, step);
     if (key.empty() || !written.insert(InputDigestPath(key)).second) continue;
-    outputs += " " + InputDigestPath(key);
-    steps += (steps.empty() ? "" : ",") + std::to_string(step.id);
+    outputs.append(" ").append(InputDigestPath(key));
+    steps.append(steps.empty() ? "" : ",").append(std::to_string(step.id));
   }
   if (outputs.empty()) return;
   out << "build" << outputs << ": hash | always\n  graph = " << NinjaEscape(image.graph_file)
-      << "\n  steps = " << steps << "\n  what = " << NinjaEscape(image.graph->context)
-      << "\n\n";
+      << "\n  steps = " << steps << "\n  what = " << NinjaEscape(image.graph->context) << "\n\n";
 }
 
 }  // namespace
 
-std::string StepResultPath(const std::string& edge_key) { return "steps/" + edge_key + ".result"; }
-std::string StepRecordPath(const std::string& edge_key) { return "steps/" + edge_key + ".json"; }
+std::string StepResultPath(const std::string& edge_key) {
+  return "steps/" + edge_key + ".result";
+}
+std::string StepRecordPath(const std::string& edge_key) {
+  return "steps/" + edge_key + ".json";
+}
 std::string InputDigestPath(const std::string& input_key) {
   return "inputs/" + input_key + ".digest";
 }
@@ -163,7 +168,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
       << "kiln = " << kiln << "\n\n"
       << "pool run_steps\n  depth = " << (options.run_jobs > 0 ? options.run_jobs : 1) << "\n\n"
       << "rule regenerate\n  command = $kiln internal regenerate .\n"
-         "  description = Regenerating build.ninja\n  generator = 1\n\n"
+         "  description = Regenerating build.ninja\n  generator = 1\n  restat = 1\n\n"
       << "rule hash\n  command = $kiln internal hash --graph $graph --steps $steps\n"
          "  description = Hashing the context $what\n  restat = 1\n\n"
       << "rule step\n  command = $kiln internal step --graph $graph --step $step --out $out"
@@ -195,22 +200,25 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
 
         const std::string input_key = InputSetKey(graph, step);
         std::string inputs;
-        if (!input_key.empty()) inputs += " " + InputDigestPath(input_key);
+        if (!input_key.empty()) inputs.append(" ").append(InputDigestPath(input_key));
         std::string step_args;
         if (step.parent >= 0) {
-          inputs += " " + StepResultPath(keys[step.parent]);
-          step_args += " --parent " + StepRecordPath(keys[step.parent]);
+          inputs.append(" ").append(StepResultPath(keys[step.parent]));
+          step_args.append(" --parent ").append(StepRecordPath(keys[step.parent]));
         }
         for (int s : StagesRead(step)) {
           const std::string& dep = keys[LastStepOf(graph, s)];
-          inputs += " " + StepResultPath(dep);
-          step_args += " --stage " + std::to_string(s) + "=" + StepRecordPath(dep);
+          inputs.append(" ").append(StepResultPath(dep));
+          step_args.append(" --stage ")
+              .append(std::to_string(s))
+              .append("=")
+              .append(StepRecordPath(dep));
         }
         if (!input_key.empty()) step_args += " --inputs " + InputDigestPath(input_key);
         out << "build " << result << ": " << (step.kind == StepKind::kRun ? "run_step" : "step")
-            << inputs << (NeedsRecheck(step) ? " | always" : "") << "\n  graph = "
-            << NinjaEscape(image.graph_file) << "\n  step = " << id << "\n  what = ["
-            << number << "/" << total << "] " << NinjaEscape(step.text)
+            << inputs << (NeedsRecheck(step) ? " | always" : "")
+            << "\n  graph = " << NinjaEscape(image.graph_file) << "\n  step = " << id
+            << "\n  what = [" << number << "/" << total << "] " << NinjaEscape(step.text)
             << "\n  step_args = " << NinjaEscape(step_args) << "\n\n";
       }
     }
@@ -218,8 +226,9 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
     out << "build " << NinjaEscape(image.iid_file) << ": image " << StepResultPath(last);
     if (!options.image_inputs.empty()) out << " |";
     for (const std::string& input : options.image_inputs) out << " " << NinjaEscape(input);
-    out << "\n  graph = " << NinjaEscape(image.graph_file) << "\n  name = "
-        << NinjaEscape(image.name) << "\n  record = " << StepRecordPath(last) << "\n\n";
+    out << "\n  graph = " << NinjaEscape(image.graph_file)
+        << "\n  name = " << NinjaEscape(image.name) << "\n  record = " << StepRecordPath(last)
+        << "\n\n";
     out << "build " << NinjaEscape(image.name) << ": phony " << NinjaEscape(image.iid_file)
         << "\n\n";
     defaults.push_back(image.name);

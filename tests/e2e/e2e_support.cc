@@ -163,6 +163,13 @@ std::vector<std::string> StepsWith(const std::string& output, const std::string&
 
 }  // namespace
 
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 std::vector<std::string> RanSteps(const std::string& plain_output) {
   return StepsWith(plain_output, "DONE");
 }

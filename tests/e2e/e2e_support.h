@@ -75,6 +75,9 @@ namespace kiln::e2e {
 void UnpackWithUmoci(const Kiln& kiln, const std::string& reference,
                      const std::filesystem::path& bundle);
 
+/// The lines of a command's output, without their newlines.
+std::vector<std::string> SplitLines(const std::string& text);
+
 /// The steps a `--progress=plain` build ran (printed DONE), by their text ("RUN make").
 std::vector<std::string> RanSteps(const std::string& plain_output);
 /// The steps it reused (printed CACHED).

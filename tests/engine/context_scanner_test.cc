@@ -242,7 +242,7 @@ TEST_CASE("no-op scan of 100,000 files is fast", "[.perf]") {
     context = given;
   } else {
     for (int d = 0; d < 100; ++d) {
-      const std::filesystem::path sub = dir / ("d" + std::to_string(d));
+      const std::filesystem::path sub = dir / std::string("d").append(std::to_string(d));
       std::filesystem::create_directory(sub);
       for (int f = 0; f < 1000; ++f) {
         std::ofstream(sub / ("file" + std::to_string(f) + ".txt")) << f;
