@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# Monorepo benchmark: examples/monorepo (12 services on one shared base stage) built by kiln's
+# generated ninja graph against buildah building the same Dockerfiles one after another.
+#
+# Each tool gets an empty store under the work directory holding only the busybox base
+# (kiln-busybox:latest, from examples/busybox-base and the host's static busybox: no registry).
+# Figures (wall time around the command, `date +%s%N`; CPU time of the command's descendants):
+#   kiln    cold:  `kiln generate --manifest kiln.json -o OUT` + `ninja -C OUT -j2` (both timed;
+#                  generate is also shown alone)
+#           no-op: `ninja -C OUT -j2` again, median of BENCH_RUNS runs
+#   buildah cold:  `buildah bud --layers` of the 12 Dockerfiles one after another (its layer cache
+#                  shares the base stage between them, as kiln's graph does)
+#           no-op: the same 12 builds again (information), median of BENCH_RUNS runs
+# kiln's cold build must tag all 12 images, and a no-op must leave every image ID unchanged.
+# Then a breakdown of kiln's cold build from ninja's log (.ninja_log): the time of the edges of
+# each kind (hashing, FROM, COPY, RUN, config steps, image writes) and how many ran.
+# Targets: kiln cold >= 4x faster than buildah; kiln no-op <= 100 ms.
+#
+# buildah: `bud --layers --isolation=chroot --pull=never` (as bench/build_bench.sh) with its own
+# --root/--runroot under the work directory and the overlay storage driver.
+#
+# Usage: bench/monorepo_bench.sh
+# Environment:
+#   KILN=path          kiln binary to measure (default: build Release into $BUILD_DIR and use it)
+#   BUILD_DIR=dir      where to build kiln when KILN is unset (default build/bench)
+#   BENCH_RUNS=n       no-op runs; the median is reported (default 5)
+#   BUILDAH_DRIVER=d   buildah's storage driver (default overlay)
+#   BENCH_LOG=file     build output (default $TMP_ROOT/kiln-monorepo-bench.log, kept)
+#   BENCH_MARKDOWN=f   also write the results as a bench/RESULTS.md section into this file
+#   TMP_ROOT=dir       where the work directory goes (default /var/tmp)
+# Exits 1 when a command fails, an image check fails, or a target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+runs=${BENCH_RUNS:-5}
+tmp_root=${TMP_ROOT:-/var/tmp}
+log=${BENCH_LOG:-$tmp_root/kiln-monorepo-bench.log}
+driver=${BUILDAH_DRIVER:-overlay}
+die() {
+  echo "monorepo_bench: $*" >&2
+  exit 1
+}
+
+busybox=$(command -v busybox || true)
+[[ -n "$busybox" ]] || die "no busybox on the host (apt-get install busybox-static)"
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+  die "$busybox is not statically linked (apt-get install busybox-static)"
+for tool in python3 ninja buildah; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+if [[ -z "${KILN:-}" ]]; then
+  build_dir=${BUILD_DIR:-build/bench}
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build_dir" --target kiln -j 2 >/dev/null
+  KILN=$build_dir/cli/kiln
+fi
+[[ -x "$KILN" ]] || die "no kiln binary at $KILN"
+KILN=$(realpath "$KILN")
+
+work=$(mktemp -d "$tmp_root/kiln-monorepo-bench.XXXXXX")
+buildah_root=$work/buildah-root
+buildah_runroot=$work/buildah-runroot
+cleanup() {
+  set +e  # clean up as much as possible
+  if [[ -d "$buildah_root" ]]; then
+    buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" \
+      rm --all >/dev/null 2>&1
+  fi
+  # Whatever a tool left mounted under the work directory, deepest first, before removing it.
+  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+: >"$log"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine may be shared: say how busy it was
+
+cp -r examples/monorepo "$work/repo"
+mkdir "$work/base"
+cp examples/busybox-base/Dockerfile "$work/base/Dockerfile"
+cp "$busybox" "$work/base/busybox"
+mapfile -t services < <(python3 -c '
+import json, sys
+for image in json.load(open(sys.argv[1]))["images"]: print(image["name"])' "$work/repo/kiln.json")
+echo "== ${#services[@]} services in $work/repo"
+
+export KILN_ROOT=$work/kiln-root
+out=$work/out
+kiln() { "$KILN" "$@"; }
+buildah_cmd() {
+  buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" "$@"
+}
+buildah_bud() {  # CONTEXT DOCKERFILE TAG
+  buildah_cmd bud --layers --isolation=chroot --pull=never -t "$3" -f "$2" "$1"
+}
+buildah_all() {
+  local name
+  for name in "${services[@]}"; do
+    buildah_bud "$work/repo" "$work/repo/services/$name/Dockerfile" "monorepo/$name:dev" || return 1
+  done
+}
+
+# Sets cpu_ms to the milliseconds of CPU (user + system) used so far by this shell's waited-for
+# descendants, from the `times` builtin; called without $(...), as a subshell would count its own.
+children_cpu_ms() {
+  times >"$work/times"
+  cpu_ms=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
+    split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%.0f", t }')
+}
+
+# timed FIGURE COMMAND...: runs the command with its output appended to the log, appends its
+# wall and CPU milliseconds to the lists wall[FIGURE] and cpu[FIGURE]; fails when it fails.
+declare -A wall=() cpu=()
+timed() {
+  local figure=$1
+  shift
+  echo "==== $figure: $*" >>"$log"
+  local start end cpu_start cpu_ms
+  children_cpu_ms
+  cpu_start=$cpu_ms
+  start=$(date +%s%N)
+  if ! "$@" >>"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    die "'$figure' failed (command: $*; full output in $log)"
+  fi
+  end=$(date +%s%N)
+  children_cpu_ms
+  local ms=$(((end - start) / 1000))
+  ms=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+  wall[$figure]+=" $ms"
+  cpu[$figure]+=" $((cpu_ms - cpu_start))"
+  printf '  %-16s %10s ms  (CPU %6s ms)\n' "$figure" "$ms" $((cpu_ms - cpu_start))
+}
+
+status=0
+image_ids() {  # prints "name id" for every service in kiln's store
+  local name
+  for name in "${services[@]}"; do
+    echo "$name $(kiln inspect --format '{{.Id}}' "monorepo/$name:dev" 2>/dev/null || echo MISSING)"
+  done
+}
+
+echo "== base image kiln-busybox:latest (not timed)"
+kiln build -q -t kiln-busybox:latest "$work/base" >>"$log" 2>&1 ||
+  { tail -n 30 "$log" >&2; die "kiln could not build the busybox base (see $log)"; }
+buildah_bud "$work/base" "$work/base/Dockerfile" kiln-busybox:latest >>"$log" 2>&1 ||
+  { tail -n 30 "$log" >&2; die "buildah could not build the busybox base (see $log)"; }
+
+echo "== cold build of all ${#services[@]} images"
+timed kiln_generate kiln generate --manifest "$work/repo/kiln.json" -o "$out"
+timed kiln_ninja ninja -C "$out" -j2
+cp "$out/.ninja_log" "$work/ninja_log.cold"
+image_ids >"$work/ids.cold"
+if grep -q MISSING "$work/ids.cold"; then
+  echo "  CHECK FAILED: kiln did not tag every image: $(grep MISSING "$work/ids.cold" | cut -d' ' -f1)" >&2
+  status=1
+fi
+timed buildah_cold buildah_all
+
+echo "== no-op rebuild x$runs"
+for ((i = 0; i < runs; i++)); do
+  timed kiln_noop ninja -C "$out" -j2
+  timed buildah_noop buildah_all
+done
+image_ids >"$work/ids.noop"
+if ! cmp -s "$work/ids.cold" "$work/ids.noop"; then
+  echo "  CHECK FAILED: a no-op rebuild changed kiln's images" >&2
+  status=1
+fi
+# What one more no-op runs, for the breakdown below.
+ninja -C "$out" -j2 -d stats >"$work/noop.txt" 2>&1
+
+for key in "${!wall[@]}"; do
+  printf '%s\t%s\t%s\n' "$key" "${wall[$key]# }" "${cpu[$key]# }"
+done >"$work/figures.tsv"
+
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]] ||
+  commit="$commit + uncommitted changes"
+meta=(
+  "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  "machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  "scenario: examples/monorepo, ${#services[@]} images sharing one base stage (4 steps), each with COPY + RUN + USER + CMD; no-op: median of $runs runs"
+  "kiln: $KILN (commit $commit), \`ninja -C OUT -j2\` ($(ninja --version))"
+  "buildah: $(buildah --version | sed 's/^buildah version //'), storage driver $driver, --layers --isolation=chroot --pull=never, one Dockerfile after another"
+)
+echo
+echo "== results"
+printf '%s\n' "${meta[@]}"
+echo
+report_status=0
+python3 - "$work/figures.tsv" "$out/build.ninja" "$work/ninja_log.cold" "$work/noop.txt" \
+  "$work/table.md" <<'PY' || report_status=$?
+import re, statistics, sys
+figures_path, ninja_path, log_path, noop_path, md_path = sys.argv[1:]
+wall, cpu = {}, {}
+for line in open(figures_path):
+    fig, walls, cpus = line.rstrip("\n").split("\t")
+    wall[fig] = [float(v) for v in walls.split()]
+    cpu[fig] = [float(v) for v in cpus.split()]
+med = lambda d, k: statistics.median(d[k]) if k in d else None
+kiln_cold = med(wall, "kiln_generate") + med(wall, "kiln_ninja")
+kiln_cold_cpu = med(cpu, "kiln_generate") + med(cpu, "kiln_ninja")
+rows = [
+    ("cold build, 12 images", 1, kiln_cold, med(wall, "buildah_cold"), kiln_cold_cpu,
+     med(cpu, "buildah_cold")),
+    ("of it `kiln generate`", 1, med(wall, "kiln_generate"), None, med(cpu, "kiln_generate"),
+     None),
+    ("no-op rebuild", len(wall["kiln_noop"]), med(wall, "kiln_noop"), med(wall, "buildah_noop"),
+     med(cpu, "kiln_noop"), med(cpu, "buildah_noop")),
+]
+fmt = lambda v: "—" if v is None else (f"{v:.1f}" if v < 1000 else f"{v:.0f}")
+md = ["| figure | runs | kiln ms | buildah ms | kiln/buildah | speedup | kiln CPU ms | buildah CPU ms |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|"]
+for label, n, k, b, kc, bc in rows:
+    ratio = f"{k / b:.3f}" if b else "—"
+    speed = f"{b / k:.1f}×" if b else "—"
+    md.append(f"| {label} | {n} | {fmt(k)} | {fmt(b)} | {ratio} | {speed} | {fmt(kc)} | {fmt(bc)} |")
+verdicts, missed = [], False
+speedup = med(wall, "buildah_cold") / kiln_cold
+ok = speedup >= 4
+missed |= not ok
+verdicts.append(f"- **{'PASS' if ok else 'MISS'}** cold build: kiln >= 4x faster than buildah: {speedup:.1f}x")
+noop = med(wall, "kiln_noop")
+ok = noop <= 100
+missed |= not ok
+verdicts.append(f"- **{'PASS' if ok else 'MISS'}** kiln no-op rebuild <= 100 ms: {noop:.1f} ms")
+
+# Breakdown of the cold ninja run: edge kind -> (count, summed ms), from build.ninja's rules and
+# descriptions and .ninja_log's start/end times (milliseconds since ninja started).
+kind_of = {}
+rule, outs = None, None
+for line in open(ninja_path):
+    m = re.match(r"build (.+?): (\S+)", line)
+    if m:
+        outs, rule = m.group(1).split(), m.group(2)
+        kind = {"hash": "hash the context", "image": "write the image"}.get(rule, rule)
+        for o in outs:
+            kind_of[o] = kind
+    m = re.match(r"  what = \[\d+/\d+\] (\S+)", line)
+    if m and outs:
+        for o in outs:
+            kind_of[o] = m.group(1).replace("$", "")
+seen, sums, first, last = set(), {}, None, 0
+for line in open(log_path):
+    if line.startswith("#"):
+        continue
+    start, end, _, out, _ = line.split("\t")
+    start, end = int(start), int(end)
+    # An edge with several outputs has one line per output: count it once.
+    key = (start, end, kind_of.get(out, "?"))
+    if kind_of.get(out) == "hash the context" and key in seen:
+        continue
+    seen.add(key)
+    count, total = sums.get(key[2], (0, 0))
+    sums[key[2]] = (count + 1, total + end - start)
+    first = start if first is None else min(first, start)
+    last = max(last, end)
+bd = ["| edge kind | edges run | summed ms | mean ms |", "|---|---:|---:|---:|"]
+for kind, (count, total) in sorted(sums.items(), key=lambda kv: -kv[1][1]):
+    bd.append(f"| {kind} | {count} | {total} | {total / count:.0f} |")
+bd.append(f"| all (ninja's wall time {last - first} ms at -j2) | {sum(c for c, _ in sums.values())} "
+          f"| {sum(t for _, t in sums.values())} | |")
+noop_edges = [l for l in open(noop_path) if re.match(r"\[\d+/\d+\] ", l)]
+noop_kinds = {}
+for l in noop_edges:
+    what = re.sub(r"^\[\d+/\d+\] (\[\d+/\d+\] )?", "", l.strip())
+    what = "hash the context" if what.startswith("Hashing") else what
+    noop_kinds[what] = noop_kinds.get(what, 0) + 1
+noop_line = ("a no-op runs " + str(len(noop_edges)) + " edges: " +
+             ", ".join(f"{n} × {w}" for w, n in sorted(noop_kinds.items())))
+text = "\n".join(md) + "\n\n" + "\n".join(verdicts) + "\n\nWhere kiln's cold build spends its time (`.ninja_log`):\n\n" + "\n".join(bd) + "\n\n" + noop_line + "\n"
+print(text)
+open(md_path, "w").write(text)
+sys.exit(1 if missed else 0)
+PY
+((report_status <= 1)) || die "the report failed"
+((report_status == 0)) || status=1
+echo "ninja -d stats of one more no-op:"
+sed -n '/metric/,$p' "$work/noop.txt"
+if [[ -n "${BENCH_MARKDOWN:-}" ]]; then
+  {
+    echo "## Monorepo: 12 images with ninja -j2 against buildah (bench/monorepo_bench.sh)"
+    echo
+    printf -- '- %s\n' "${meta[@]}"
+    ((status == 0 || report_status == 1)) || echo "- kiln image checks FAILED (see the script's output)"
+    echo
+    cat "$work/table.md"
+  } >"$BENCH_MARKDOWN"
+  echo "markdown section written to $BENCH_MARKDOWN"
+fi
+echo "build output: $log"
+exit $status
