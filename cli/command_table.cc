@@ -8,6 +8,7 @@
 #include "cli/container_commands.h"
 #include "cli/graph_command.h"
 #include "cli/image_commands.h"
+#include "cli/import_command.h"
 #include "cli/internal_commands.h"
 #include "cli/parse_command.h"
 #include "cli/system_command.h"
@@ -40,6 +41,8 @@ const std::vector<Command>& Commands() {
       {"rmi", "Remove one or more images", RunRmiCommand},
       {"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", RunTagCommand},
       {"history", "Show the history of an image", RunHistoryCommand},
+      {"import", "Import the contents from a tarball to create a filesystem image",
+       RunImportCommand},
       {"internal", "", RunInternalCommand},  // the edges of generated build.ninja files
   };
   return commands;

@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "cli/go_template.h"
 #include "cli/image_format.h"
+#include "cli/import_command.h"
 #include "engine/container_store.h"
 #include "engine/image_store.h"
 #include "engine/reference.h"
@@ -106,35 +107,57 @@ constexpr const char* kImagesUsage =
     "      --no-trunc        Don't truncate output\n"
     "  -q, --quiet           Only show image IDs\n";
 
+/// `label=` / `label!=` values: KEY or KEY=VALUE.
+using LabelFilters = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 struct ImageFilters {
   std::optional<bool> dangling;
   std::vector<std::string> references;
-  std::vector<std::pair<std::string, std::optional<std::string>>> labels;
+  LabelFilters labels;
+  LabelFilters not_labels;  // label!=
   std::optional<int64_t> before;
   std::optional<int64_t> since;
+  std::optional<int64_t> until;  // nanoseconds
 };
 
-ImageFilters ParseImageFilters(const ImageStore& store, const std::vector<std::string>& specs) {
+/// The filters `kiln images` and `kiln image prune` accept, as Docker's daemon validates them.
+const std::set<std::string> kImagesFilterKeys = {"dangling", "reference", "label", "before",
+                                                 "since"};
+const std::set<std::string> kPruneFilterKeys = {"dangling", "label", "label!", "until"};
+
+void AddLabelFilter(LabelFilters& filters, const std::string& value) {
+  const size_t eq = value.find('=');
+  if (eq == std::string::npos)
+    filters.emplace_back(value, std::nullopt);
+  else
+    filters.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+}
+
+ImageFilters ParseImageFilters(const ImageStore& store, const std::vector<std::string>& specs,
+                               const std::set<std::string>& accepted) {
   ImageFilters f;
   for (const std::string& spec : specs) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos) throw CommandError("bad format of filter (expected name=value)");
     const std::string key = spec.substr(0, eq), value = spec.substr(eq + 1);
+    if (!accepted.count(key)) throw CommandError("invalid filter '" + key + "'");
     if (key == "dangling") {
       if (value != "true" && value != "false" && value != "1" && value != "0")
         throw CommandError("invalid filter 'dangling=" + value + "'");
       f.dangling = value == "true" || value == "1";
     } else if (key == "reference") {
       f.references.push_back(value);
-    } else if (key == "label") {
-      const size_t leq = value.find('=');
-      if (leq == std::string::npos)
-        f.labels.emplace_back(value, std::nullopt);
-      else
-        f.labels.emplace_back(value.substr(0, leq), value.substr(leq + 1));
+    } else if (key == "label" || key == "label!") {
+      AddLabelFilter(key == "label" ? f.labels : f.not_labels, value);
     } else if (key == "before" || key == "since") {
       const int64_t t = CreatedNanos(RequireImage(store, value));
       (key == "before" ? f.before : f.since) = t;
+    } else if (key == "until") {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      f.until = ParseFilterTimestamp(
+          value, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+      if (!f.until)
+        throw CommandError("failed to parse value as time or duration: \"" + value + "\"");
     } else {
       throw CommandError("invalid filter '" + key + "'");
     }
@@ -150,16 +173,25 @@ bool MatchesReference(const std::vector<std::string>& patterns, const Reference&
   return false;
 }
 
-bool MatchesLabels(const ImageFilters& f, const json& config) {
-  if (f.labels.empty()) return true;
-  const json labels = config.contains("config") && config["config"].contains("Labels")
-                          ? config["config"]["Labels"]
-                          : json::object();
-  for (const auto& [key, value] : f.labels) {
+/// Docker's filters.MatchKVList: every filter names a label the image has (with that value when
+/// given).
+bool AllLabelsMatch(const LabelFilters& filters, const json& labels) {
+  for (const auto& [key, value] : filters) {
     if (!labels.is_object() || !labels.contains(key)) return false;
     if (value && labels[key] != *value) return false;
   }
   return true;
+}
+
+/// `label=` filters all match and, when there are `label!=` filters, not all of those match
+/// (Docker's matchLabels).
+bool MatchesLabels(const ImageFilters& f, const json& config) {
+  if (f.labels.empty() && f.not_labels.empty()) return true;
+  const json labels = config.contains("config") && config["config"].contains("Labels")
+                          ? config["config"]["Labels"]
+                          : json::object();
+  if (!AllLabelsMatch(f.labels, labels)) return false;
+  return f.not_labels.empty() || !AllLabelsMatch(f.not_labels, labels);
 }
 
 json ImageRow(const ImageRecord& image, const std::optional<Reference>& tag, int64_t size,
@@ -211,7 +243,7 @@ int Images(const std::vector<std::string>& args) {
   if (!positional.empty()) wanted = ParseReference(positional[0], /*default_tag=*/false);
 
   ImageStore store(ImageStore::DefaultRoot());
-  const ImageFilters filters = ParseImageFilters(store, filter_specs);
+  const ImageFilters filters = ParseImageFilters(store, filter_specs, kImagesFilterKeys);
   auto tags = TagsById(store);
   std::vector<ImageRecord> images = store.ListImages();
   SortNewestFirst(images);
@@ -226,7 +258,9 @@ int Images(const std::vector<std::string>& args) {
     const int64_t created = CreatedNanos(image);
     if (filters.before && created >= *filters.before) continue;
     if (filters.since && created <= *filters.since) continue;
-    if (!filters.labels.empty() && !MatchesLabels(filters, store.ReadConfig(image.id))) continue;
+    if ((!filters.labels.empty() || !filters.not_labels.empty()) &&
+        !MatchesLabels(filters, store.ReadConfig(image.id)))
+      continue;
     std::vector<std::optional<Reference>> shown;
     for (const Reference& ref : image_tags) {
       if (wanted &&
@@ -681,12 +715,15 @@ int Prune(const std::vector<std::string>& args) {
   std::vector<std::string> positional;
   if (ParseOrHelp(flags, args,
                   "Usage:  kiln image prune [OPTIONS]\n\nRemove unused images\n\nOptions:\n"
-                  "  -a, --all      Remove all unused images, not just dangling ones\n"
-                  "  -f, --force    Do not prompt for confirmation\n",
+                  "  -a, --all             Remove all unused images, not just dangling ones\n"
+                  "      --filter filter   Provide filter values (e.g. \"until=<timestamp>\")\n"
+                  "  -f, --force           Do not prompt for confirmation\n",
                   &positional))
     return 0;
   if (!positional.empty()) throw UsageError("\"kiln image prune\" accepts no arguments.");
-  if (!filter_specs.empty()) throw CommandError("image prune: --filter is not supported yet");
+  ImageStore store(ImageStore::DefaultRoot());
+  const ImageFilters filters = ParseImageFilters(store, filter_specs, kPruneFilterKeys);
+  if (filters.dangling) all = !*filters.dangling;
   if (!force) {
     std::fputs(all ? "WARNING! This will remove all images without at least one container "
                      "associated to them.\nAre you sure you want to continue? [y/N] "
@@ -698,7 +735,6 @@ int Prune(const std::vector<std::string>& args) {
     std::getline(std::cin, answer);
     if (answer != "y" && answer != "Y" && answer != "yes") return 0;
   }
-  ImageStore store(ImageStore::DefaultRoot());
   StoreLock lock = store.Lock();
   ImageDeleter deleter(store);
   std::vector<std::string> lines;
@@ -709,6 +745,8 @@ int Prune(const std::vector<std::string>& args) {
     const bool tagged = !store.TagsOf(image.id).empty();
     if (image.intermediate && !tagged) continue;  // goes with its child
     if (!all && tagged) continue;
+    if (filters.until && CreatedNanos(image) > *filters.until) continue;
+    if (!MatchesLabels(filters, store.ReadConfig(image.id))) continue;
     try {
       deleter.Prune(image.id, lines);
     } catch (const std::exception&) {
@@ -756,13 +794,14 @@ int RunImageCommand(const std::vector<std::string>& args) {
       {"inspect", RunInspectCommand},
       {"tag", RunTagCommand},
       {"history", RunHistoryCommand},
+      {"import", RunImportCommand},
       {"prune", [](const std::vector<std::string>& a) {
          return Guard("image prune", [&] { return Prune(a); });
        }}};
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(
         "Usage:  kiln image COMMAND\n\nManage images\n\nCommands:\n"
-        "  history, inspect, ls, prune, rm, tag\n",
+        "  history, import, inspect, ls, prune, rm, tag\n",
         args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }

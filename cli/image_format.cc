@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "frontend/instructions.h"
+
 namespace kiln::cli {
 
 std::string HumanSize(double bytes) {
@@ -73,6 +75,65 @@ std::optional<int64_t> ParseRfc3339(std::string_view text) {
   const std::optional<int64_t> nanos = ParseRfc3339Nanos(text);
   if (!nanos) return std::nullopt;
   return *nanos >= 0 ? *nanos / 1000000000 : -((-*nanos + 999999999) / 1000000000);
+}
+
+namespace {
+
+/// "YYYY-MM-DD[THH[:MM[:SS[.frac]]]]" in local time, as Go's ParseInLocation reads Docker's
+/// zone-less timestamps.
+std::optional<int64_t> ParseLocalTimestamp(const std::string& s) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed) != 3)
+    return std::nullopt;
+  size_t pos = static_cast<size_t>(consumed);
+  int* const fields[] = {&tm.tm_hour, &tm.tm_min, &tm.tm_sec};
+  for (size_t i = 0; i < 3 && pos < s.size() && s[pos] == (i == 0 ? 'T' : ':'); ++i) {
+    int n = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d%n", fields[i], &n) != 1) return std::nullopt;
+    pos += 1 + static_cast<size_t>(n);
+  }
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    int64_t scale = 100000000;
+    for (++pos; pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])); ++pos)
+      nanos += (s[pos] - '0') * scale, scale /= 10;
+  }
+  if (pos != s.size()) return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1;
+  return static_cast<int64_t>(std::mktime(&tm)) * 1000000000 + nanos;
+}
+
+/// "1700000000" or "1700000000.123".
+std::optional<int64_t> ParseUnixTimestamp(const std::string& s) {
+  const size_t dot = s.find('.');
+  const std::string whole = s.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : s.substr(dot + 1);
+  auto digits = [](const std::string& t) {
+    return t.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (whole.empty() || whole.size() > 12 || !digits(whole) || !digits(fraction))
+    return std::nullopt;
+  int64_t nanos = 0, scale = 100000000;
+  for (size_t i = 0; i < fraction.size() && i < 9; ++i, scale /= 10)
+    nanos += (fraction[i] - '0') * scale;
+  return std::stoll(whole) * 1000000000 + nanos;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseFilterTimestamp(std::string_view text, int64_t now_ns) {
+  if (text != "0") {
+    if (const std::optional<int64_t> ago = ParseGoDuration(text)) return now_ns - *ago;
+  }
+  const std::string s(text);
+  if (s.find('-') != std::string::npos) {
+    if (const std::optional<int64_t> t = ParseRfc3339Nanos(s)) return t;
+    return ParseLocalTimestamp(s);
+  }
+  return ParseUnixTimestamp(s);
 }
 
 std::string CreatedSince(const std::string& rfc3339, int64_t now) {

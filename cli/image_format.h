@@ -25,6 +25,12 @@ std::optional<int64_t> ParseRfc3339(std::string_view text);
 /// Like ParseRfc3339, in nanoseconds, keeping the fraction (digits past the ninth are dropped).
 std::optional<int64_t> ParseRfc3339Nanos(std::string_view text);
 
+/// Docker's filter timestamps (`until=`): a Go duration back from `now_ns` ("10m", "1h30m"), an
+/// RFC 3339 time with zone, a date or date-time without zone in local time ("2024-01-02",
+/// "2024-01-02T15:04", "2024-01-02T15:04:05.5"), or Unix seconds with an optional fraction
+/// ("1700000000", "1700000000.5"). Nanoseconds since the epoch; nullopt when it is none of them.
+std::optional<int64_t> ParseFilterTimestamp(std::string_view text, int64_t now_ns);
+
 /// "<HumanDuration(now - created)> ago", or "N/A" for an unreadable time.
 std::string CreatedSince(const std::string& rfc3339, int64_t now);
 

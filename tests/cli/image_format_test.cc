@@ -1,5 +1,9 @@
 #include "cli/image_format.h"
 
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
 #include <catch2/catch.hpp>
 
 namespace kiln::cli {
@@ -52,6 +56,35 @@ TEST_CASE("columns align like Docker's tabwriter (min width 10, padding 3)", "[i
         "app          1         5.6MB\n");
   CHECK(AlignColumns({{"a", "b"}, {"longer-than-ten", "c"}}) ==
         "a                 b\nlonger-than-ten   c\n");
+}
+
+TEST_CASE("filter timestamps: durations, RFC 3339, local dates and Unix seconds",
+          "[image_format]") {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  const int64_t s = 1000000000;
+  const int64_t now = 1700000000 * s;
+  const std::vector<std::pair<std::string, std::optional<int64_t>>> cases = {
+      {"10m", now - 600 * s},
+      {"1h30m", now - 5400 * s},
+      {"2024-01-02T03:04:05Z", 1704164645 * s},
+      {"2024-01-02T03:04:05.5+01:00", 1704161045 * s + s / 2},
+      {"2024-01-02", 1704153600 * s},
+      {"2024-01-02T03", 1704164400 * s},
+      {"2024-01-02T03:04", 1704164640 * s},
+      {"2024-01-02T03:04:05", 1704164645 * s},
+      {"1700000000", now},
+      {"1700000000.25", now + s / 4},
+      {"0", 0},
+      {"yesterday", std::nullopt},
+      {"2024-01-02x", std::nullopt},
+      {"12a", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    CHECK(ParseFilterTimestamp(text, now) == expected);
+  }
 }
 
 }  // namespace
