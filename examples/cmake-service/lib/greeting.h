@@ -1,0 +1,5 @@
+#pragma once
+#include <string>
+
+/// The text the server answers with.
+std::string Greeting(const std::string& name);
