@@ -377,8 +377,8 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
   CHECK(kiln({"inspect", multi}).exit_code == 1);
 
   Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
-  const std::string app = Id(kiln, "app:1");
-  const std::string app12 = app.substr(7, 12);
+  std::string app = Id(kiln, "app:1");
+  std::string app12 = app.substr(7, 12);
 
   // A stopped container: removing the image needs -f, by id or by its only tag.
   r = kiln({"run", "--name", "stopped", "app:1", "true"});
@@ -395,7 +395,16 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
         "Error: conflict: unable to remove repository reference \"app:1\" (must force) "
         "- container " +
             stopped.substr(0, 12) + " is using its referenced image " + app12 + "\n");
+  CHECK(Id(kiln, "app:1") == app);
+  // Forced, the image goes; the stopped container stays.
+  r = kiln({"rmi", "-f", app12});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "Untagged: app:1\nDeleted: " + app + "\n");
+  CHECK(kiln({"ps", "-aq"}).out == stopped.substr(0, 12) + "\n");
   REQUIRE(kiln({"rm", "stopped"}).exit_code == 0);
+  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one again > /one\n");
+  app = Id(kiln, "app:1");
+  app12 = app.substr(7, 12);
 
   // A running container: no removal by id, even forced; a forced untag leaves the image.
   r = kiln({"run", "-d", "--name", "web", "app:1", "sleep", "60"});
