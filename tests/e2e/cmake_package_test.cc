@@ -261,7 +261,16 @@ TEST_CASE("kiln_add_image reports configure-time errors clearly", "[e2e][cmake]"
       {"a kiln too old for the project",
        std::string("find_package(Kiln 99 REQUIRED PATHS ") + KILN_BINARY_DIR +
            " NO_DEFAULT_PATH)\n",
-       {"kiln too old: this project needs kiln 99 or newer", "is version 0."}},
+       {"kiln too old: this project needs kiln 99 or newer, but the Kiln package in " +
+        std::string(KILN_BINARY_DIR) + " is version 0."}},
+      {"a kiln program older than the package",
+       "file(WRITE ${CMAKE_BINARY_DIR}/old-kiln \"#!/bin/sh\\necho unknown command >&2\\nexit "
+       "2\\n\")\n"
+       "file(CHMOD ${CMAKE_BINARY_DIR}/old-kiln PERMISSIONS OWNER_READ OWNER_EXECUTE)\n"
+       "set(KILN_EXECUTABLE ${CMAKE_BINARY_DIR}/old-kiln)\n" +
+           find,
+       {"kiln too old for this Kiln package (0.",
+        "old-kiln cannot run `kiln internal check-reference` (2: unknown command"}},
       {"FILES without DESTINATION",
        find + "kiln_add_image(img CONTEXT image FILES a.txt)\n",
        {"kiln_add_image(img): FILES needs DESTINATION"}},
