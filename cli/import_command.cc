@@ -20,6 +20,7 @@
 #include "engine/layer_applier.h"
 #include "engine/layer_writer.h"
 #include "engine/reference.h"
+#include "engine/url_fetch.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
@@ -135,6 +136,9 @@ int Import(const std::vector<std::string>& args) {
   // Everything that can be checked without the tarball is, before the store is touched.
   const std::optional<Reference> target = TargetReference(positional);
   json config = ConfigWithChanges(changes);
+  if (IsHttpUrl(source))
+    throw std::runtime_error("importing from a URL is not supported: download " + source +
+                             " and import the file");
   if (source != "-" && !fs::exists(source))
     throw std::runtime_error("open " + source + ": no such file or directory");
   if (source != "-" && fs::is_directory(source))

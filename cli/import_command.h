@@ -12,8 +12,8 @@ namespace kiln::cli {
 /// (plain, gzip, bzip2, xz, zstd; `-` reads stdin) refusing entries that escape the root, stores
 /// it as kiln's deterministic uncompressed layer, commits an image whose config carries the `-c`
 /// changes and the `-m` comment ("Imported from -" by default, as Docker), tags it when a reference
-/// is given and prints its id. On any error: `Error: ...` on stderr, exit 1 (2 for usage), and the
-/// store is left unchanged.
+/// is given and prints its id. URLs are refused (kiln imports local files only). On any error:
+/// `Error: ...` on stderr, exit 1 (2 for usage), and the store is left unchanged.
 int RunImportCommand(const std::vector<std::string>& args);
 
 /// The image config `docker import`/`docker commit --change` give: an empty config for this host

@@ -195,6 +195,7 @@ TEST_CASE("import refuses bad tarballs, changes and names without touching the s
       {{(work / "garbage.tar").string(), "bad:1"}, "Error: cannot import "},
       {{(work / "truncated.tar").string(), "bad:1"}, "Error: cannot import "},
       {{(work / "nosuch.tar").string()}, "no such file or directory"},
+      {{"http://127.0.0.1:9/rootfs.tar"}, "importing from a URL is not supported"},
       {{"-c", "RUN echo hi", (work / "rootfs.tar").string()},
        "Error: run is not a valid change command"},
       {{"-c", "FROM scratch", (work / "rootfs.tar").string()},
