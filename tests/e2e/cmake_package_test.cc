@@ -314,17 +314,29 @@ TEST_CASE("find_package(Kiln) works from an install prefix", "[e2e][cmake]") {
   CHECK(fs::exists(prefix / "lib/cmake/Kiln/KilnConfig.cmake"));
   CHECK(fs::exists(prefix / "lib/cmake/Kiln/KilnConfigVersion.cmake"));
 
+  // The installed package builds an image (FROM scratch: no runtime needed) into its STORE.
   TempDir dir("kiln-e2e-cmake");
+  WriteFile(dir / "data.txt", "staged\n");
   const CommandResult r =
       ConfigureProject(dir,
                        "find_package(Kiln 0.1 REQUIRED)\n"
                        "get_target_property(kiln Kiln::kiln IMPORTED_LOCATION)\n"
                        "message(STATUS \"kiln: ${kiln} ${Kiln_VERSION}\")\n"
-                       "kiln_add_image(img CONTEXT image TAGS app:1)\n",
+                       "kiln_add_image(img CONTEXT image TAGS app:1 STORE store\n"
+                       "  FILES ${CMAKE_SOURCE_DIR}/../data.txt DESTINATION files)\n",
                        {"-DCMAKE_PREFIX_PATH=" + prefix.path().string()});
   INFO(r.out << r.err);
-  CHECK(r.exit_code == 0);
+  REQUIRE(r.exit_code == 0);
   CHECK(Contains(r.out, "kiln: " + (prefix / "bin/kiln").string() + " 0."));
+  const CommandResult built = Run({"cmake", "--build", (dir / "build").string()});
+  INFO(built.out << built.err);
+  REQUIRE(built.exit_code == 0);
+  const CommandResult history =
+      Run({KILN_BINARY, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "app:1"},
+          {{"KILN_ROOT", (dir / "build/store").string()}});
+  INFO(history.err);
+  CHECK(Contains(history.out, "COPY . /"));
+  CHECK(ReadFile(dir / "build/img.kiln-context/files/data.txt") == "staged\n");
 }
 
 }  // namespace
