@@ -12,15 +12,17 @@
 #   [EXCLUDE_FROM_ALL])
 #
 # Creates a custom target that always runs `kiln build`: kiln's own generated ninja graph decides
-# what is out of date (content hashes, not mtimes), so a no-op costs milliseconds, and a changed
-# binary reruns only its COPY and the steps after it.
+# what is out of date (content hashes, not mtimes), so a no-op runs no step (one `kiln build` that
+# finds nothing to do), and a changed binary reruns only its COPY and the steps after it.
 #
 # Without FILES the image builds from CONTEXT itself. With FILES the context is a staged copy,
 # <current binary dir>/<target>.kiln-context/: CONTEXT is mirrored there and each FILES entry is
 # copied into <DESTINATION>/, every file rewritten only when its content differs, so relinking an
 # identical binary rebuilds nothing (KilnStageContext.cmake). A $<TARGET_FILE:tgt> entry adds tgt
 # to DEPENDS; list the producers of other generated files in DEPENDS yourself. Keep CONTEXT a small
-# directory of its own (image/ beside the sources): it is compared on every build.
+# directory of its own (image/ beside the sources): it is compared on every build. Limits: a file
+# whose mode alone changed keeps its staged mode until its content changes; a directory in FILES is
+# copied by timestamp (file(COPY)), not by content.
 #
 # Results: after the build <current binary dir>/<target>.iid holds the image id ("sha256:..."); its
 # path is the target property KILN_IID_FILE, the tags (as given) the property KILN_TAGS:
