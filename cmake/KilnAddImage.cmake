@@ -36,9 +36,18 @@ include_guard(GLOBAL)
 
 option(KILN_EXPLAIN "kiln_add_image: show kiln's plain progress and why each step ran" OFF)
 
-# Fails configuration unless kiln accepts each of `tags` as an image reference.
+# Fails configuration unless kiln accepts each of `tags` as an image reference. One kiln run checks
+# them all; only when one is rejected does each get its own run, for a message naming it.
 function(_kiln_check_tags target tags)
+  if(NOT tags)
+    return()
+  endif()
   get_target_property(kiln Kiln::kiln IMPORTED_LOCATION)
+  execute_process(COMMAND "${kiln}" internal check-reference ${tags} RESULT_VARIABLE status
+                  OUTPUT_QUIET ERROR_QUIET)
+  if(status EQUAL 0)
+    return()
+  endif()
   foreach(tag IN LISTS tags)
     execute_process(COMMAND "${kiln}" internal check-reference "${tag}" RESULT_VARIABLE status
                     OUTPUT_QUIET ERROR_VARIABLE error ERROR_STRIP_TRAILING_WHITESPACE)
