@@ -624,13 +624,6 @@ constexpr const char* kHistoryUsage =
     "      --no-trunc        Don't truncate output\n"
     "  -q, --quiet           Only show image IDs\n";
 
-std::string Ellipsis(const std::string& s, size_t max) {
-  std::vector<size_t> starts;  // code point starts
-  for (size_t i = 0; i < s.size(); ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
-  if (starts.size() <= max) return s;
-  return s.substr(0, starts[max - 1]) + "…";
-}
 
 int History(const std::vector<std::string>& args) {
   bool human = true, quiet = false, no_trunc = false;

@@ -158,6 +158,14 @@ std::string ShortId(std::string_view id) {
   return std::string(id.substr(0, 12));
 }
 
+std::string Ellipsis(const std::string& s, size_t max) {
+  std::vector<size_t> starts;  // code point starts
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  if (starts.size() <= max) return s;
+  return s.substr(0, starts[max - 1]) + "…";
+}
+
 namespace {
 
 size_t DisplayWidth(const std::string& s) {

@@ -40,6 +40,10 @@ std::string GoTimeString(int64_t seconds);
 /// Docker's TruncateID: the hex part of an id ("sha256:" dropped) cut to 12 characters.
 std::string ShortId(std::string_view id);
 
+/// Docker's stringutils.Ellipsis: `s` when it has at most `max` code points, else its first
+/// `max - 1` code points and "…".
+std::string Ellipsis(const std::string& s, size_t max);
+
 /// Lays out rows of cells like Go's tabwriter.NewWriter(w, 10, 1, 3, ' ', 0): every column but
 /// the last is padded to max(widest cell + 3, 10). Widths count UTF-8 code points.
 std::string AlignColumns(const std::vector<std::vector<std::string>>& rows);

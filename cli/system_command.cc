@@ -286,7 +286,7 @@ std::string VerboseTables(const DiskUsage& u, int64_t now) {
   for (const ContainerRecord& c : u.containers) {
     std::string command = c.path;
     for (const std::string& arg : c.args) command += " " + arg;
-    containers.push_back({c.id.substr(0, 12), c.image_name, json(command).dump(), "0",
+    containers.push_back({c.id.substr(0, 12), c.image_name, json(Ellipsis(command, 20)).dump(), "0",
                           Human(u.container_sizes.at(c.id)), CreatedSince(c.created, now),
                           ContainerStatus(c, now), c.name});
   }

@@ -50,6 +50,13 @@ TEST_CASE("ShortId drops the algorithm and keeps 12 hex digits", "[image_format]
   CHECK(ShortId("0123456789abcdef") == "0123456789ab");
 }
 
+TEST_CASE("Ellipsis cuts at code points and ends with an ellipsis", "[image_format]") {
+  CHECK(Ellipsis("short", 20) == "short");
+  CHECK(Ellipsis("exactly5", 8) == "exactly5");
+  CHECK(Ellipsis("sh -c echo out; echo err", 20) == "sh -c echo out; ech…");
+  CHECK(Ellipsis("ééééé", 3) == "éé…");
+}
+
 TEST_CASE("columns align like Docker's tabwriter (min width 10, padding 3)", "[image_format]") {
   CHECK(AlignTabbedText("REPOSITORY\tTAG\tSIZE\napp\t1\t5.6MB\n") ==
         "REPOSITORY   TAG       SIZE\n"

@@ -293,6 +293,7 @@ TEST_CASE("system df reports images, containers, volumes and build cache", "[e2e
   CHECK(std::regex_search(r.out, std::regex("\napp +1 +[0-9a-f]{12} .* 2\n")));
   CHECK(r.out.find("\nContainers space usage:\n\nCONTAINER ID") != std::string::npos);
   CHECK(std::regex_search(r.out, std::regex("\n[0-9a-f]{12} +app:1 .* Up .* web\n")));
+  CHECK(r.out.find(" \"sh -c echo x > /wri…\" ") != std::string::npos);
   CHECK(r.out.find("\nLocal Volumes space usage:\n\nVOLUME NAME") != std::string::npos);
   CHECK(r.out.find("\nBuild cache usage: ") != std::string::npos);
   CHECK(kiln({"system", "df", "extra"}).exit_code == 2);
