@@ -457,5 +457,53 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
   CHECK(check.exit_code == 0);
 }
 
+/// Some character that starts at least two of `ids` (pigeonhole: 17 hex ids share one).
+char SharedFirstCharacter(const std::vector<std::string>& ids) {
+  std::map<char, int> first;
+  for (const std::string& id : ids)
+    if (++first[id.at(0)] == 2) return id[0];
+  FAIL("no shared first character");
+  return 0;
+}
+
+TEST_CASE("inspect refuses ambiguous id prefixes of images and containers", "[e2e][inspect]") {
+  KILN_REQUIRE_RUNTIME();
+  Kiln kiln;
+  ContainerCleanup cleanup(kiln);
+  TempDir work("kiln-prefix");
+  MakeRootfs(work / "rootfs");
+  Tar({"-C", (work / "rootfs").string(), "-cf", (work / "rootfs.tar").string(), "."});
+  std::vector<std::string> images;
+  for (int i = 0; i < 17; ++i) {
+    const CommandResult r =
+        kiln({"import", "-m", "copy " + std::to_string(i), (work / "rootfs.tar").string()});
+    REQUIRE(r.exit_code == 0);
+    images.push_back(r.out.substr(7, 64));
+  }
+  const std::string image_prefix(1, SharedFirstCharacter(images));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"inspect", image_prefix},
+        std::vector<std::string>{"inspect", "--type", "image", image_prefix}}) {
+    const CommandResult r = kiln(args);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "Error: multiple IDs found with provided prefix: " + image_prefix + "\n");
+  }
+  CHECK(Id(kiln, images[0].substr(0, 12)) == "sha256:" + images[0]);
+
+  std::vector<std::string> containers;
+  for (int i = 0; i < 17; ++i) {
+    REQUIRE(
+        kiln({"run", "--name", "c" + std::to_string(i), images[0], "sh", "-c", ":"}).exit_code ==
+        0);
+    containers.push_back(InspectOne(kiln, {"--type", "container", "c" + std::to_string(i)})["Id"]);
+  }
+  const std::string container_prefix(1, SharedFirstCharacter(containers));
+  const CommandResult r = kiln({"inspect", "--type", "container", container_prefix});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.rfind("Error: multiple ", 0) == 0);
+  CHECK(r.err.find("found with provided prefix: " + container_prefix + "\n") != std::string::npos);
+  CHECK(InspectOne(kiln, {"--type", "container", containers[3].substr(0, 12)})["Name"] == "/c3");
+}
+
 }  // namespace
 }  // namespace kiln::e2e
