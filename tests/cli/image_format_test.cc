@@ -65,7 +65,7 @@ TEST_CASE("columns align like Docker's tabwriter (min width 10, padding 3)", "[i
         "a                 b\nlonger-than-ten   c\n");
 }
 
-TEST_CASE("filter timestamps: durations, RFC 3339, local dates and Unix seconds",
+TEST_CASE("filter timestamps: durations and RFC 3339 and local dates and Unix seconds",
           "[image_format]") {
   setenv("TZ", "UTC", 1);
   tzset();

@@ -167,7 +167,7 @@ TEST_CASE("import makes a one-layer image from a plain or gzip rootfs tarball", 
   CHECK(check.exit_code == 0);
 }
 
-TEST_CASE("import refuses bad tarballs, changes and names without touching the store",
+TEST_CASE("import refuses bad tarballs and changes and names without touching the store",
           "[e2e][import]") {
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
@@ -231,7 +231,7 @@ std::map<std::string, json> DfRows(const Kiln& kiln) {
   return rows;
 }
 
-TEST_CASE("system df reports images, containers, volumes and build cache", "[e2e][df]") {
+TEST_CASE("system df reports images and containers and volumes and build cache", "[e2e][df]") {
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   ContainerCleanup cleanup(kiln);
