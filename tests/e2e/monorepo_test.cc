@@ -2,7 +2,9 @@
 // prints one status line per edge it runs, so counting lines counts step executions.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/e2e/e2e_support.h"
