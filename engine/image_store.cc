@@ -555,6 +555,19 @@ fs::path ImageStore::LayerDir(const std::string& digest) const {
   return root_ / "layers" / DigestHex(digest);
 }
 
+namespace {
+
+/// An unpacked layer must be on disk before it becomes visible under its final name: after a
+/// crash a renamed directory of empty files would silently corrupt every build on it.
+void SyncFileSystemOf(const fs::path& tree) {
+  if (int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::syncfs(fd);
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
 fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
                                          const std::function<void(const fs::path&)>& unpack) {
   const fs::path dir = LayerDir(digest);
@@ -576,11 +589,7 @@ fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
   fs::create_directory(tree);
   fs::permissions(tree, fs::perms(0755));
   unpack(tree);
-  // The tree must be on disk before it becomes visible under its final name.
-  if (int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::syncfs(fd);
-    ::close(fd);
-  }
+  SyncFileSystemOf(tree);
   if (::rename(tree.c_str(), dir.c_str()) != 0) {
     // Another process unpacked the same layer first; theirs is as good as ours.
     if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return dir;
@@ -589,6 +598,20 @@ fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
   }
   SyncDirectory(dir.parent_path());
   return dir;
+}
+
+bool ImageStore::AdoptUnpackedLayer(const std::string& digest, const fs::path& tree) {
+  const fs::path dir = LayerDir(digest);
+  if (fs::is_directory(dir)) return false;
+  fs::permissions(tree, fs::perms(0755));
+  SyncFileSystemOf(tree);
+  if (::rename(tree.c_str(), dir.c_str()) != 0) {
+    if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return false;
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot rename " + tree.string() + " to " + dir.string());
+  }
+  SyncDirectory(dir.parent_path());
+  return true;
 }
 
 // --- maintenance -------------------------------------------------------------------------------

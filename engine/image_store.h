@@ -214,6 +214,11 @@ class ImageStore {
   /// unpacked once and never seen half-done. If `unpack` throws, nothing is left behind.
   std::filesystem::path EnsureUnpackedLayer(
       const std::string& digest, const std::function<void(const std::filesystem::path&)>& unpack);
+  /// Makes `tree` (a directory under <root>/tmp) the unpacked layer `digest` by renaming it,
+  /// when the layer is not unpacked yet; the caller guarantees that unpacking the layer would
+  /// give the same tree. Saves writing the files a second time and deleting the first copy.
+  /// Returns false (and leaves `tree` alone) when the layer was already there.
+  bool AdoptUnpackedLayer(const std::string& digest, const std::filesystem::path& tree);
 
   // --- maintenance ----------------------------------------------------------------------------
   /// Verifies every blob against its name, every record's manifest/config/layers, every

@@ -1,5 +1,7 @@
 #include "engine/step_executor.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -76,6 +78,17 @@ Descriptor CommitLayer(ImageStore& store, const fs::path& root, const LayerOptio
   *diff_id = layer.diff_id;
   // The store keeps layers uncompressed: the blob digest is the diff_id.
   return blob.Commit(kMediaTypeLayer, layer.diff_id);
+}
+
+/// Sets every mtime under `root` later than `epoch` to `epoch`, as the layer writer does.
+void ClampMtimes(const fs::path& root, int64_t epoch) {
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(epoch), 0}};
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && st.st_mtime >= epoch)
+      ::utimensat(AT_FDCWD, it->path().c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
 }
 
 bool IsEmptyDir(const fs::path& dir) {
@@ -197,7 +210,8 @@ class StepRun {
     // Docker creates a missing WORKDIR; the new directories are the step's layer.
     ScratchDir scratch(store_);
     fs::create_directories(scratch.path() / "tree" / relative);
-    AddLayer(image, scratch.path() / "tree", LayerOptions{settings_.source_date_epoch});
+    AddLayer(image, scratch.path() / "tree", LayerOptions{settings_.source_date_epoch},
+             /*adopt=*/true);
   }
 
   void Copy(Image& image) {
@@ -240,7 +254,8 @@ class StepRun {
     }
     fs::create_directories(scratch.path() / "work");
     StageCopy(request, scratch.path() / "tree", scratch.path() / "work");
-    AddLayer(image, scratch.path() / "tree", LayerOptions{settings_.source_date_epoch});
+    AddLayer(image, scratch.path() / "tree", LayerOptions{settings_.source_date_epoch},
+             /*adopt=*/true);
   }
 
   void Execute(Image& image) {
@@ -282,7 +297,8 @@ class StepRun {
                                ? LoadImage(store_, in_.stages.at(m.from_stage).image_id)
                                : ResolveImage(m.from_image);
         bind_views.push_back(std::make_unique<WritableRootfs>(
-            LowerDirs(store_, from), scratch.path() / ("bind" + std::to_string(bind_views.size()))));
+            LowerDirs(store_, from),
+            scratch.path() / ("bind" + std::to_string(bind_views.size()))));
         root = bind_views.back()->root();
       }
       return root / CleanRelativePath(sub);
@@ -328,8 +344,10 @@ class StepRun {
   }
 
   /// Appends the tree under `root` as a new layer, or an empty-layer history entry when the
-  /// step changed no file.
-  void AddLayer(Image& image, const fs::path& root, const LayerOptions& options) {
+  /// step changed no file. With `adopt`, `root` is a plain tree the step built (no whiteouts)
+  /// and becomes the unpacked layer, so later steps need not unpack it.
+  void AddLayer(Image& image, const fs::path& root, const LayerOptions& options,
+                bool adopt = false) {
     const std::string created_by = HistoryCreatedBy(step_, image.config);
     if (!fs::exists(root) || IsEmptyDir(root)) {
       AddHistory(image.config, created_, created_by, true);
@@ -338,6 +356,11 @@ class StepRun {
     std::string diff_id;
     image.layers.push_back(CommitLayer(store_, root, options, &diff_id));
     image.config["rootfs"]["diff_ids"].push_back(diff_id);
+    if (adopt) {
+      // Unpacking the layer would clamp the times as the tar did.
+      if (options.source_date_epoch) ClampMtimes(root, *options.source_date_epoch);
+      store_.AdoptUnpackedLayer(image.layers.back().digest, root);
+    }
     AddHistory(image.config, created_, created_by, false);
   }
 
