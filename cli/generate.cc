@@ -115,6 +115,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   options.regenerate_inputs = RegenerateInputs(dir, request);
   options.image_inputs = {kRequestFile};
   options.run_jobs = request.run_jobs;
+  options.tag_index = (ImageStore(request.store_root).OciDir() / "index.json").string();
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
   return graphs;
 }

@@ -11,9 +11,7 @@
 #include "generators/ninja_writer.h"
 
 namespace kiln::cli {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ContextSources ContextSourcesOf(const Step& step) {
   ContextSources result;
@@ -42,19 +40,13 @@ std::string InputListText(const std::vector<ContextEntry>& entries) {
   return text;
 }
 
-int RunHashEdge(const std::vector<std::string>& args) {
-  std::string graph_file, steps;
-  FlagSet flags;
-  flags.String("graph", 0, &graph_file);
-  flags.String("steps", 0, &steps);
-  flags.Parse(args);
-  const StepGraph graph = StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(graph_file)));
-  const PathMatcher matcher = MakePathMatcher(graph.ignore_patterns);
-  FileHashCache cache = FileHashCache::Load("hash-cache");
-  const std::vector<ContextEntry> entries = ScanContext(graph.context, matcher, &cache);
-  cache.Save();
+namespace {
 
-  std::stringstream list(steps);
+/// Writes the digest (and list) of each step of `graph` listed in `ids` ("1,4") from the
+/// scanned `entries` of its context.
+void WriteInputDigests(const StepGraph& graph, const std::string& ids,
+                       const std::vector<ContextEntry>& entries, const PathMatcher& matcher) {
+  std::stringstream list(ids);
   for (std::string id; std::getline(list, id, ',');) {
     const Step& step = graph.steps.at(std::stoi(id));
     const ContextSources sources = ContextSourcesOf(step);
@@ -69,6 +61,31 @@ int RunHashEdge(const std::vector<std::string>& args) {
     WriteIfChanged(out + ".list", InputListText(inputs));
     WriteIfChanged(out, InputsDigest(inputs) + "\n");
   }
+}
+
+}  // namespace
+
+int RunHashEdge(const std::vector<std::string>& args) {
+  std::vector<std::string> selections;
+  FlagSet flags;
+  flags.Strings("select", 0, &selections);
+  flags.Parse(args);
+  std::vector<std::pair<StepGraph, std::string>> graphs;  // with their step ids
+  for (const std::string& selection : selections) {
+    const size_t colon = selection.rfind(':');
+    if (colon == std::string::npos) throw UsageError("--select wants GRAPH:STEP,STEP...");
+    graphs.emplace_back(
+        StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(selection.substr(0, colon)))),
+        selection.substr(colon + 1));
+  }
+  if (graphs.empty()) return 0;
+  // The generator groups graphs by context and ignore rules: one scan serves them all.
+  const StepGraph& first = graphs.front().first;
+  const PathMatcher matcher = MakePathMatcher(first.ignore_patterns);
+  FileHashCache cache = FileHashCache::Load("hash-cache");
+  const std::vector<ContextEntry> entries = ScanContext(first.context, matcher, &cache);
+  cache.Save();
+  for (const auto& [graph, ids] : graphs) WriteInputDigests(graph, ids, entries, matcher);
   return 0;
 }
 

@@ -19,13 +19,13 @@ struct ContextSources {
 };
 ContextSources ContextSourcesOf(const Step& step);
 
-
 /// The text of the `<out>.list` file kept beside a digest stamp so `--explain` can name the
 /// files that changed: one "hash mode uid:gid path" line per entry.
 std::string InputListText(const std::vector<ContextEntry>& entries);
 
-/// `kiln internal hash --graph G --steps N,M,...`, run by ninja in the build directory: scans
-/// the context once and writes each listed step's input digest (and its list) when changed.
+/// `kiln internal hash --select GRAPH:N,M... [--select ...]`, run by ninja in the build
+/// directory: scans the context the graphs share (same directory, same ignore rules) once and
+/// writes each listed step's input digest (and its list) when changed.
 int RunHashEdge(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli

@@ -475,6 +475,9 @@ void ImageStore::Tag(const std::string& image_id, const Reference& ref) {
   d.annotations[std::string(kAnnotationRefName)] = name;
 
   ImageIndex index = ReadIndex();
+  // Rewriting an unchanged index would make every step that names an image look again.
+  for (const Descriptor& m : index.manifests)
+    if (RefName(m) == name && m.digest == d.digest && m.size == d.size) return;
   std::erase_if(index.manifests, [&](const Descriptor& m) { return RefName(m) == name; });
   index.manifests.push_back(d);
   WriteIndex(index);

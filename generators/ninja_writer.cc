@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <map>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -61,18 +62,29 @@ bool ReadsContextMount(const RunMount& m) {
   return m.type == "bind" && m.from_stage < 0 && m.from_image.empty();
 }
 
-/// True when the step's result can change without any file ninja sees changing: it names an
-/// image in the store (a tag may move) or downloads a URL without a pinned checksum.
-bool NeedsRecheck(const Step& step) {
+/// True when the step names an image of the store, whose tag may move.
+bool ReadsStoreImage(const Step& step) {
   if (step.kind == StepKind::kFrom) return step.base_stage < 0 && step.base_image != "scratch";
   if (!step.from_image.empty()) return true;
   for (const RunMount& m : step.mounts)
     if (!m.from_image.empty()) return true;
-  if (step.kind == StepKind::kAdd && step.checksum.empty()) {
-    for (const std::string& s : step.sources)
-      if (IsUrlSource(s)) return true;
-  }
   return false;
+}
+
+/// True when the step downloads a URL without a pinned checksum: it must look every time.
+bool DownloadsUnpinned(const Step& step) {
+  if (step.kind != StepKind::kAdd || !step.checksum.empty()) return false;
+  for (const std::string& s : step.sources)
+    if (IsUrlSource(s)) return true;
+  return false;
+}
+
+/// The implicit dependencies that make a step look again at what ninja cannot see.
+std::string RecheckInputs(const Step& step, const NinjaOptions& options) {
+  if (DownloadsUnpinned(step) || (ReadsStoreImage(step) && options.tag_index.empty()))
+    return " | always";
+  if (ReadsStoreImage(step)) return " | " + NinjaEscape(options.tag_index);
+  return "";
 }
 
 /// The stages whose results a step reads, beyond its own parent.
@@ -89,21 +101,42 @@ int LastStepOf(const StepGraph& graph, int stage) {
   return graph.stages.at(stage).steps.back();
 }
 
-/// One edge digests every context input set of the image that no earlier image's edge
-/// produces. It runs on every build: a chmod or chown changes only a file's ctime, which ninja
-/// does not see, and the per-file hash cache keeps the rescan cheap. Each digest is rewritten
-/// only when it changed (restat), so unchanged inputs rerun nothing.
-void WriteHashEdge(std::ostream& out, const NinjaImage& image, std::set<std::string>& written) {
-  std::string outputs, steps;
-  for (const Step& step : image.graph->steps) {
-    const std::string key = InputSetKey(*image.graph, step);
-    if (key.empty() || !written.insert(InputDigestPath(key)).second) continue;
-    outputs.append(" ").append(InputDigestPath(key));
-    steps.append(steps.empty() ? "" : ",").append(std::to_string(step.id));
+/// The digest stamps of one context directory scanned with one set of ignore rules, and the
+/// graphs and steps they belong to.
+struct HashEdge {
+  std::string context;
+  std::string outputs;
+  std::string selections;  ///< " --select GRAPH:ID,ID" per graph
+};
+
+/// One edge per context (and ignore rules) digests every input set read from it, so images
+/// sharing a context share one scan. It runs on every build: a chmod or chown changes only a
+/// file's ctime, which ninja does not see, and the per-file hash cache keeps the rescan cheap.
+/// Each digest is rewritten only when it changed (restat), so unchanged inputs rerun nothing.
+void WriteHashEdges(std::ostream& out, const std::vector<NinjaImage>& images) {
+  std::map<std::string, HashEdge> edges;  // by context and ignore rules
+  std::set<std::string> written;
+  for (const NinjaImage& image : images) {
+    const StepGraph& graph = *image.graph;
+    KeyBuilder group;
+    group.Add(graph.context);
+    for (const std::string& p : graph.ignore_patterns) group.Add(p);
+    std::string steps;
+    for (const Step& step : graph.steps) {
+      const std::string key = InputSetKey(graph, step);
+      if (key.empty() || !written.insert(InputDigestPath(key)).second) continue;
+      HashEdge& edge = edges[group.Hex()];
+      edge.context = graph.context;
+      edge.outputs.append(" ").append(InputDigestPath(key));
+      steps.append(steps.empty() ? "" : ",").append(std::to_string(step.id));
+    }
+    if (!steps.empty())
+      edges[group.Hex()].selections.append(" --select ").append(image.graph_file + ":" + steps);
   }
-  if (outputs.empty()) return;
-  out << "build" << outputs << ": hash | always\n  graph = " << NinjaEscape(image.graph_file)
-      << "\n  steps = " << steps << "\n  what = " << NinjaEscape(image.graph->context) << "\n\n";
+  for (const auto& [key, edge] : edges) {
+    out << "build" << edge.outputs << ": hash | always\n  select = " << NinjaEscape(edge.selections)
+        << "\n  what = " << NinjaEscape(edge.context) << "\n\n";
+  }
 }
 
 }  // namespace
@@ -169,7 +202,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
       << "pool run_steps\n  depth = " << (options.run_jobs > 0 ? options.run_jobs : 1) << "\n\n"
       << "rule regenerate\n  command = $kiln internal regenerate .\n"
          "  description = Regenerating build.ninja\n  generator = 1\n  restat = 1\n\n"
-      << "rule hash\n  command = $kiln internal hash --graph $graph --steps $steps\n"
+      << "rule hash\n  command = $kiln internal hash$select\n"
          "  description = Hashing the context $what\n  restat = 1\n\n"
       << "rule step\n  command = $kiln internal step --graph $graph --step $step --out $out"
          "$step_args\n  description = $what\n  restat = 1\n\n"
@@ -182,6 +215,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
   for (const std::string& input : options.regenerate_inputs) out << " " << NinjaEscape(input);
   out << "\n\nbuild always: phony\n\n";
 
+  WriteHashEdges(out, images);
   std::set<std::string> written;  // edges already emitted, by output path
   std::vector<std::string> defaults;
   for (const NinjaImage& image : images) {
@@ -190,7 +224,6 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
     size_t number = 0;
     size_t total = 0;
     for (const Stage& stage : graph.stages) total += stage.steps.size();
-    WriteHashEdge(out, image, written);
     for (const Stage& stage : graph.stages) {
       for (int id : stage.steps) {
         ++number;
@@ -216,7 +249,7 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
         }
         if (!input_key.empty()) step_args += " --inputs " + InputDigestPath(input_key);
         out << "build " << result << ": " << (step.kind == StepKind::kRun ? "run_step" : "step")
-            << inputs << (NeedsRecheck(step) ? " | always" : "")
+            << inputs << RecheckInputs(step, options)
             << "\n  graph = " << NinjaEscape(image.graph_file) << "\n  step = " << id
             << "\n  what = [" << number << "/" << total << "] " << NinjaEscape(step.text)
             << "\n  step_args = " << NinjaEscape(step_args) << "\n\n";

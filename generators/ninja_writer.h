@@ -1,6 +1,7 @@
 // StepGraph -> build.ninja. Every edge is keyed on content: a hashing edge per set of context
 // inputs and an edge per step, each rewriting its output only when the content changed
-// (`restat = 1`), so `touch` rebuilds nothing and a step that reproduces its result stops the chain.
+// (`restat = 1`), so `touch` rebuilds nothing and a step that reproduces its result stops the
+// chain.
 #pragma once
 
 #include <map>
@@ -16,7 +17,7 @@ struct NinjaImage {
   std::string name;        ///< ninja target name (phony), e.g. "image" or a manifest entry's name
   std::string graph_file;  ///< path, relative to the build dir, of the StepGraph JSON
   const StepGraph* graph = nullptr;
-  std::string iid_file;    ///< relative path of the file receiving the image id
+  std::string iid_file;  ///< relative path of the file receiving the image id
 };
 
 struct NinjaOptions {
@@ -28,6 +29,9 @@ struct NinjaOptions {
   /// Files every image edge also depends on (the build request with tags and labels).
   std::vector<std::string> image_inputs;
   int run_jobs = 2;  ///< how many RUN steps may run at once
+  /// A file the store rewrites whenever a tag changes: the steps that name an image depend on
+  /// it. Empty: they run on every build.
+  std::string tag_index;
 };
 
 /// Content-derived identity of every step of `graph`: same identity = same edge, so identical

@@ -194,6 +194,19 @@ TEST_CASE("incremental: --no-cache reruns everything", "[e2e][incremental]") {
   CHECK(Contains(ran, "CMD [\"sh\"]"));
 }
 
+TEST_CASE("incremental: moving the base image's tag reruns the steps on it", "[e2e][incremental]") {
+  KILN_REQUIRE_RUNTIME();
+  Project p;
+  p.Build();
+  TempDir other;
+  WriteFile(other / "Dockerfile", "FROM kiln-busybox\nRUN echo new > /new-base\n");
+  REQUIRE(p.kiln()({"build", "-q", "-t", "kiln-busybox", other.path().string()}).exit_code == 0);
+  const Steps ran = p.Build();
+  CHECK(Contains(ran, "COPY deps/ /opt/deps/"));
+  CHECK(Contains(ran, "RUN echo tools > /tools"));
+  CHECK(p.Build().empty());
+}
+
 TEST_CASE("incremental: steps whose images were removed run again", "[e2e][incremental]") {
   KILN_REQUIRE_RUNTIME();
   Project p;
@@ -228,14 +241,12 @@ TEST_CASE("incremental: ninja run by hand regenerates once after a touched Docke
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("still dirty") == std::string::npos);
-  // The second run only rehashes the context and resolves the base image: the edges that look
-  // at what ninja cannot see always run (see ninja_writer).
+  // The second run only rehashes the context: that edge always runs, as a chmod changes no
+  // mtime ninja could see (see ninja_writer). The base image's tag did not move.
   r = Run({"ninja", "-C", dir}, env);
   CHECK(r.exit_code == 0);
   for (const std::string& line : SplitLines(r.out)) {
-    if (line.rfind("[", 0) == 0)
-      CHECK((line.find("Hashing the context") != std::string::npos ||
-             line.find("] FROM kiln-busybox") != std::string::npos));
+    if (line.rfind("[", 0) == 0) CHECK(line.find("Hashing the context") != std::string::npos);
   }
 }
 

@@ -68,14 +68,16 @@ TEST_CASE("only steps reading the context get an input set", "[ninja_writer]") {
 TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_writer]") {
   StepGraph g = TwoStageGraph();
   const auto keys = StepEdgeKeys(g);
-  const std::string text = WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
-                                          {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2});
+  const std::string text =
+      WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
+                     {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2});
   const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
-  CHECK(text.find("build " + input + ": hash | always\n  graph = graphs/app.json\n  steps = 1\n") !=
-        std::string::npos);
+  CHECK(
+      text.find("build " + input + ": hash | always\n  select = $ --select$ graphs/app.json$:1\n") !=
+      std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[1]) + ": step " + input + " " +
                   StepResultPath(keys[0])) != std::string::npos);
-  // FROM busybox names a store image: rechecked every build.
+  // FROM busybox names a store image: without the store's tag index, rechecked every build.
   CHECK(text.find("build " + StepResultPath(keys[2]) + ": step | always") != std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[4]) + ": run_step " + StepResultPath(keys[3])) !=
         std::string::npos);
@@ -98,6 +100,47 @@ TEST_CASE("identical steps of two images are one edge", "[ninja_writer]") {
   REQUIRE(first != std::string::npos);
   CHECK(text.find(shared, first + 1) == std::string::npos);
   CHECK(text.find("build " + StepResultPath(StepEdgeKeys(b)[4]) + ":") != std::string::npos);
+}
+
+TEST_CASE("steps naming a store image depend on its tag index", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  const auto keys = StepEdgeKeys(g);
+  NinjaOptions options{"/usr/bin/kiln", "/b", {}, {}, 2};
+  options.tag_index = "/store/oci/index.json";
+  const std::string text =
+      WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}}, options);
+  CHECK(text.find("build " + StepResultPath(keys[2]) + ": step | /store/oci/index.json\n") !=
+        std::string::npos);
+  CHECK(text.find("build " + StepResultPath(keys[0]) + ": step\n") !=
+        std::string::npos);  // scratch
+
+  StepGraph url = g;
+  url.steps[1].kind = StepKind::kAdd;
+  url.steps[1].sources = {"https://example.invalid/a.tgz"};
+  const std::string add =
+      WriteNinjaFile({{"app", "graphs/app.json", &url, "images/app.iid"}}, options);
+  CHECK(add.find("build " + StepResultPath(StepEdgeKeys(url)[1]) + ": step " +
+                 StepResultPath(keys[0]) + " | always\n") != std::string::npos);
+}
+
+TEST_CASE("images sharing a context share one hashing edge", "[ninja_writer]") {
+  StepGraph a = TwoStageGraph();
+  StepGraph b = TwoStageGraph();
+  b.steps[1].sources = {"b"};
+  StepGraph other = TwoStageGraph();
+  other.context = "/elsewhere";
+  const std::string text = WriteNinjaFile({{"a", "graphs/a.json", &a, "images/a.iid"},
+                                           {"b", "graphs/b.json", &b, "images/b.iid"},
+                                           {"c", "graphs/c.json", &other, "images/c.iid"}},
+                                          {"/usr/bin/kiln", "/b", {}, {}, 2});
+  CHECK(text.find("select = $ --select$ graphs/a.json$:1$ --select$ graphs/b.json$:1\n") !=
+        std::string::npos);
+  CHECK(text.find("select = $ --select$ graphs/c.json$:1\n") != std::string::npos);
+  size_t edges = 0;
+  for (size_t at = text.find(": hash |"); at != std::string::npos;
+       at = text.find(": hash |", at + 1))
+    ++edges;
+  CHECK(edges == 2);
 }
 
 }  // namespace
