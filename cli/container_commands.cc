@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli/container_inspect.h"
+#include "cli/container_status.h"
 #include "cli/flags.h"
 #include "cli/image_format.h"
 #include "engine/atomic_file.h"
@@ -269,39 +270,6 @@ std::string CommandText(const ContainerRecord& c) {
   return text;
 }
 
-/// Docker's stringutils.Ellipsis: at most `max` code points, the last one "…" when cut.
-std::string Ellipsis(const std::string& text, size_t max) {
-  std::vector<std::string> points;
-  for (size_t i = 0; i < text.size();) {
-    size_t len = 1;
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0xf0)
-      len = 4;
-    else if (c >= 0xe0)
-      len = 3;
-    else if (c >= 0xc0)
-      len = 2;
-    points.push_back(text.substr(i, len));
-    i += len;
-  }
-  if (points.size() <= max) return text;
-  std::string cut;
-  for (size_t i = 0; i + 1 < max; ++i) cut += points[i];
-  return cut + "…";
-}
-
-std::string StatusText(const ContainerRecord& c, int64_t now) {
-  const ContainerState& s = c.state;
-  if (s.status == "running") {
-    return "Up " + HumanDuration(now - ParseRfc3339(s.started_at).value_or(now));
-  }
-  if (s.status == "exited") {
-    return "Exited (" + std::to_string(s.exit_code) + ") " +
-           HumanDuration(now - ParseRfc3339(s.finished_at).value_or(now)) + " ago";
-  }
-  return "Created";
-}
-
 int PsImpl(const std::vector<std::string>& args) {
   bool all = false, quiet = false, no_trunc = false;
   FlagSet flags;
@@ -332,7 +300,7 @@ int PsImpl(const std::vector<std::string>& args) {
     const std::string command = CommandText(c);
     rows.push_back({id, c.image_name,
                     nlohmann::json(no_trunc ? command : Ellipsis(command, 20)).dump(),
-                    CreatedSince(c.created, now), StatusText(c, now), "", c.name});
+                    CreatedSince(c.created, now), StatusText(c.state, now), "", c.name});
   }
   if (!quiet) {
     std::string table = AlignColumns(rows);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "cli/command_errors.h"
 #include "cli/flags.h"
 #include "cli/go_template.h"
 #include "cli/image_format.h"
@@ -36,19 +37,6 @@ class CommandError : public std::runtime_error {
 
 int64_t Now() {
   return static_cast<int64_t>(std::time(nullptr));
-}
-
-/// Runs a command body with Docker's error conventions.
-int Guard(const std::string& command, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s\nSee 'kiln %s --help'.\n", e.what(), command.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "Error: %s\n", e.what());
-    return 1;
-  }
 }
 
 /// Parses flags; prints `usage` and returns true when --help was asked.
@@ -624,7 +612,6 @@ constexpr const char* kHistoryUsage =
     "      --no-trunc        Don't truncate output\n"
     "  -q, --quiet           Only show image IDs\n";
 
-
 int History(const std::vector<std::string>& args) {
   bool human = true, quiet = false, no_trunc = false;
   std::string format;
@@ -763,19 +750,19 @@ int Prune(const std::vector<std::string>& args) {
 }  // namespace
 
 int RunImagesCommand(const std::vector<std::string>& args) {
-  return Guard("images", [&] { return Images(args); });
+  return RunReportingErrors("images", [&] { return Images(args); });
 }
 int RunInspectCommand(const std::vector<std::string>& args) {
-  return Guard("inspect", [&] { return Inspect(args); });
+  return RunReportingErrors("inspect", [&] { return Inspect(args); });
 }
 int RunRmiCommand(const std::vector<std::string>& args) {
-  return Guard("rmi", [&] { return Rmi(args); });
+  return RunReportingErrors("rmi", [&] { return Rmi(args); });
 }
 int RunTagCommand(const std::vector<std::string>& args) {
-  return Guard("tag", [&] { return Tag(args); });
+  return RunReportingErrors("tag", [&] { return Tag(args); });
 }
 int RunHistoryCommand(const std::vector<std::string>& args) {
-  return Guard("history", [&] { return History(args); });
+  return RunReportingErrors("history", [&] { return History(args); });
 }
 
 int RunImageCommand(const std::vector<std::string>& args) {
@@ -789,7 +776,7 @@ int RunImageCommand(const std::vector<std::string>& args) {
       {"history", RunHistoryCommand},
       {"import", RunImportCommand},
       {"prune", [](const std::vector<std::string>& a) {
-         return Guard("image prune", [&] { return Prune(a); });
+         return RunReportingErrors("image prune", [&] { return Prune(a); });
        }}};
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "cli/command_errors.h"
 #include "cli/flags.h"
 #include "engine/atomic_file.h"
 #include "engine/image_config.h"
@@ -21,7 +22,6 @@
 #include "engine/layer_writer.h"
 #include "engine/reference.h"
 #include "engine/url_fetch.h"
-#include "frontend/dockerfile_error.h"
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
 
@@ -196,18 +196,7 @@ json ConfigWithChanges(const std::vector<std::string>& changes) {
 }
 
 int RunImportCommand(const std::vector<std::string>& args) {
-  try {
-    return Import(args);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s\nSee 'kiln import --help'.\n", e.what());
-    return 2;
-  } catch (const DockerfileError& e) {
-    std::fprintf(stderr, "Error: %s\n", e.message().c_str());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "Error: %s\n", e.what());
-    return 1;
-  }
+  return RunReportingErrors("import", [&] { return Import(args); });
 }
 
 }  // namespace kiln::cli

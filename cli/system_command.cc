@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/command_errors.h"
+#include "cli/container_status.h"
 #include "cli/flags.h"
 #include "cli/go_template.h"
 #include "cli/image_format.h"
@@ -43,7 +45,7 @@ int Check(const std::vector<std::string>& args) {
   for (const std::string& l : report.leftovers)
     std::printf("leftover temporary file: %s\n", l.c_str());
   if (!report.ok()) {
-    std::fprintf(stderr, "ERROR: the store at %s has %zu problem(s)\n", store.root().c_str(),
+    std::fprintf(stderr, "Error: the store at %s has %zu problem(s)\n", store.root().c_str(),
                  report.problems.size());
     return 1;
   }
@@ -256,16 +258,6 @@ std::vector<json> SummaryRows(const DiskUsage& u) {
               Human(cache_size - cache_in_use))};
 }
 
-std::string ContainerStatus(const ContainerRecord& c, int64_t now) {
-  const ContainerState& s = c.state;
-  if (s.status == "running")
-    return "Up " + HumanDuration(now - ParseRfc3339(s.started_at).value_or(now));
-  if (s.status == "exited")
-    return "Exited (" + std::to_string(s.exit_code) + ") " +
-           HumanDuration(now - ParseRfc3339(s.finished_at).value_or(now)) + " ago";
-  return "Created";
-}
-
 /// `docker system df -v`: a table per kind.
 std::string VerboseTables(const DiskUsage& u, int64_t now) {
   std::vector<std::vector<std::string>> images = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED",
@@ -288,7 +280,7 @@ std::string VerboseTables(const DiskUsage& u, int64_t now) {
     for (const std::string& arg : c.args) command += " " + arg;
     containers.push_back({c.id.substr(0, 12), c.image_name, json(Ellipsis(command, 20)).dump(), "0",
                           Human(u.container_sizes.at(c.id)), CreatedSince(c.created, now),
-                          ContainerStatus(c, now), c.name});
+                          StatusText(c.state, now), c.name});
   }
   int64_t cache_size = 0;
   std::vector<std::vector<std::string>> cache = {
@@ -341,22 +333,15 @@ int Df(const std::vector<std::string>& args) {
 }  // namespace
 
 int RunSystemCommand(const std::vector<std::string>& args) {
-  try {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-      std::fputs(kUsage, args.empty() ? stderr : stdout);
-      return args.empty() ? 2 : 0;
-    }
-    if (args[0] == "check") return Check({args.begin() + 1, args.end()});
-    if (args[0] == "df") return Df({args.begin() + 1, args.end()});
-    std::fprintf(stderr, "kiln system: unknown command \"%s\"\n%s", args[0].c_str(), kUsage);
-    return 2;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s\nSee 'kiln system --help'.\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ERROR: %s\n", e.what());
-    return 1;
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
   }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "check") return RunReportingErrors("system check", [&] { return Check(rest); });
+  if (args[0] == "df") return RunReportingErrors("system df", [&] { return Df(rest); });
+  std::fprintf(stderr, "kiln system: unknown command \"%s\"\n%s", args[0].c_str(), kUsage);
+  return 2;
 }
 
 }  // namespace kiln::cli

@@ -14,6 +14,8 @@ namespace kiln::cli {
 /// writable layers (running ones active); Local Volumes always 0; Build Cache is what only speeds
 /// builds up: layer blobs only intermediate images use, unpacked layers (active while a running
 /// container's image has them) and step cache records. `-v` prints a table per kind.
+/// Errors are reported as the image commands report them: "Error: ..." and exit 1, usage errors
+/// with exit 2.
 int RunSystemCommand(const std::vector<std::string>& args);
 
 }  // namespace kiln::cli
