@@ -57,7 +57,8 @@ TEST_CASE("Ellipsis cuts at code points and ends with an ellipsis", "[image_form
   CHECK(Ellipsis("ééééé", 3) == "éé…");
 }
 
-TEST_CASE("columns align like Docker's tabwriter (min width 10, padding 3)", "[image_format]") {
+TEST_CASE("columns align like Docker's tabwriter with min width 10 and padding 3",
+          "[image_format]") {
   CHECK(AlignTabbedText("REPOSITORY\tTAG\tSIZE\napp\t1\t5.6MB\n") ==
         "REPOSITORY   TAG       SIZE\n"
         "app          1         5.6MB\n");
