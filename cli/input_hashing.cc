@@ -8,6 +8,7 @@
 #include "cli/context_matcher.h"
 #include "cli/flags.h"
 #include "engine/file_hash_cache.h"
+#include "frontend/file_system.h"
 #include "generators/ninja_writer.h"
 
 namespace kiln::cli {
@@ -34,8 +35,16 @@ std::string InputListText(const std::vector<ContextEntry>& entries) {
   for (const ContextEntry& e : entries) {
     char mode[16];
     std::snprintf(mode, sizeof mode, "%c%04o", EntryTypeCode(e.type), e.mode);
-    text += (e.content_hash.empty() ? e.link_target : e.content_hash) + " " + mode + " " +
-            std::to_string(e.uid) + ":" + std::to_string(e.gid) + " " + e.path + "\n";
+    text.append(e.content_hash.empty() ? e.link_target : e.content_hash)
+        .append(" ")
+        .append(mode)
+        .append(" ")
+        .append(std::to_string(e.uid))
+        .append(":")
+        .append(std::to_string(e.gid))
+        .append(" ")
+        .append(e.path)
+        .append("\n");
   }
   return text;
 }
@@ -58,8 +67,13 @@ void WriteInputDigests(const StepGraph& graph, const std::string& ids,
                                step.text + ": " + e.what());
     }
     const std::string out = InputDigestPath(InputSetKey(graph, step));
-    WriteIfChanged(out + ".list", InputListText(inputs));
-    WriteIfChanged(out, InputsDigest(inputs) + "\n");
+    const std::string digest = InputsDigest(inputs) + "\n";
+    // The list says what the digest covers: an unchanged digest means an unchanged list, and
+    // rebuilding the text of a large context on every build would cost more than the scan.
+    // The list goes first, so a digest never describes a list that is not there yet.
+    if (DiskFileSystem().ReadFile(out) != digest || !std::filesystem::exists(out + ".list"))
+      WriteIfChanged(out + ".list", InputListText(inputs));
+    WriteIfChanged(out, digest);
   }
 }
 

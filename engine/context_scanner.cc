@@ -182,12 +182,14 @@ class Selector {
   }
 
   std::vector<ContextEntry> Take() {
-    std::sort(selected_.begin(), selected_.end(), ByPath);
-    selected_.erase(
-        std::unique(selected_.begin(), selected_.end(),
-                    [](const ContextEntry& a, const ContextEntry& b) { return a.path == b.path; }),
-        selected_.end());
-    return std::move(selected_);
+    // The index is sorted by path with unique paths, so address order is path order: sorting
+    // and deduplicating pointers is cheap, and each entry is copied once.
+    std::sort(selected_.begin(), selected_.end());
+    selected_.erase(std::unique(selected_.begin(), selected_.end()), selected_.end());
+    std::vector<ContextEntry> entries;
+    entries.reserve(selected_.size());
+    for (const ContextEntry* entry : selected_) entries.push_back(*entry);
+    return entries;
   }
 
  private:
@@ -206,7 +208,7 @@ class Selector {
       return true;
     }
     if (!entry) return false;
-    selected_.push_back(*entry);
+    selected_.push_back(entry);
     if (entry->type == EntryType::kDirectory) AddBelow(resolved);
     return true;
   }
@@ -216,14 +218,14 @@ class Selector {
     const size_t skip = dir.empty() ? 0 : dir.size() + 1;
     for (size_t i = first; i < last; ++i) {
       const std::string_view relative = std::string_view(index_[i].path).substr(skip);
-      if (!MatchesAnyOrParent(matcher_, excludes_, relative)) selected_.push_back(index_[i]);
+      if (!MatchesAnyOrParent(matcher_, excludes_, relative)) selected_.push_back(&index_[i]);
     }
   }
 
   EntryIndex index_;
   const std::vector<std::string>& excludes_;
   const PathMatcher& matcher_;
-  std::vector<ContextEntry> selected_;
+  std::vector<const ContextEntry*> selected_;  ///< into the index's entries
 };
 
 }  // namespace
