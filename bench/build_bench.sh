@@ -36,12 +36,14 @@
 # Exits 1 when a command fails, an image-ID check fails, or a target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 runs=${BENCH_RUNS:-5}
 tools=" ${BENCH_TOOLS:-kiln buildah} "
 tmp_root=${TMP_ROOT:-/var/tmp}
 log=${BENCH_LOG:-$tmp_root/kiln-build-bench.log}
+driver=${BUILDAH_DRIVER:-overlay}
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
   scale=quick deps=20 sources=400 source_dirs=4 many_files=10000 many_dirs=100
 else
@@ -50,58 +52,19 @@ fi
 many_label=$(sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$many_files")  # 100000 -> 100,000
 
 uses() { [[ "$tools" == *" $1 "* ]]; }
-die() {
-  echo "build_bench: $*" >&2
-  exit 1
-}
 
-busybox=$(command -v busybox || true)
-[[ -n "$busybox" ]] || die "no busybox on the host (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-  die "$busybox is not statically linked (apt-get install busybox-static)"
-command -v python3 >/dev/null || die "python3 is needed"
-
-if uses kiln; then
-  if [[ -z "${KILN:-}" ]]; then
-    build_dir=${BUILD_DIR:-build/bench}
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build_dir" --target kiln -j 2 >/dev/null
-    KILN=$build_dir/cli/kiln
-  fi
-  [[ -x "$KILN" ]] || die "no kiln binary at $KILN"
-  KILN=$(realpath "$KILN")
-  "$KILN" build --help >/dev/null 2>&1 || die "$KILN has no working 'build' command"
-fi
-if uses buildah; then
-  command -v buildah >/dev/null || die "buildah is not installed (apt-get install buildah)"
-fi
-
-work=$(mktemp -d "$tmp_root/kiln-build-bench.XXXXXX")
-buildah_root=$work/buildah-root
-buildah_runroot=$work/buildah-runroot
-driver=${BUILDAH_DRIVER:-overlay}
-cleanup() {
-  set +e  # clean up as much as possible
-  if uses buildah && [[ -d "$buildah_root" ]]; then
-    buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" \
-      rm --all >/dev/null 2>&1 || true
-  fi
-  # Whatever a tool left mounted under the work directory, deepest first, before removing it.
-  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-: >"$log"
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine may be shared: say how busy it was
+require_static_busybox
+require_tools python3
+uses kiln && resolve_kiln
+uses buildah && require_tools buildah
+make_work_dir
 
 echo "== generating the $scale scenario in $work"
 python3 bench/gen_build_context.py app "$work/app" --deps "$deps" --sources "$sources" \
   --source-dirs "$source_dirs"
 uses kiln && python3 bench/gen_build_context.py many "$work/many" --files "$many_files" \
   --dirs "$many_dirs"
-mkdir "$work/base"
-cp examples/busybox-base/Dockerfile "$work/base/Dockerfile"
-cp "$busybox" "$work/base/busybox"
+busybox_base_context "$work/base"
 echo "app context: $(du -sb "$work/app" | cut -f1) bytes, $(find "$work/app" -type f | wc -l) files"
 
 kiln_build() {  # CONTEXT TAG [FLAGS...]
@@ -113,49 +76,22 @@ kiln_build() {  # CONTEXT TAG [FLAGS...]
 buildah_build() {  # CONTEXT TAG [FLAGS...]
   local ctx=$1 tag=$2
   shift 2
-  buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" \
-    bud --layers --isolation=chroot --pull=never --iidfile "$work/buildah.iid" -t "$tag" \
-    -f "$ctx/Dockerfile" "$@" "$ctx"
+  buildah_cmd bud --layers --isolation=chroot --pull=never --iidfile "$work/buildah.iid" \
+    -t "$tag" -f "$ctx/Dockerfile" "$@" "$ctx"
 }
 
-# Sets cpu_ms to the milliseconds of CPU (user + system) used so far by this shell's waited-for
-# descendants, from the `times` builtin; called without $(...), as a subshell would count its own.
-children_cpu_ms() {
-  times >"$work/times"
-  cpu_ms=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
-    split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%.0f", t }')
-}
-
-# timed TOOL FIGURE COMMAND...: runs the command with its output appended to the log and adds its
-# wall time in milliseconds to wall[FIGURE TOOL] (and its CPU time to cpu[...], for information:
-# on a shared machine CPU time is steadier than wall time); fails the benchmark when it fails.
-declare -A wall=() cpu=() last_iid=()
+# timed TOOL FIGURE COMMAND...: run_timed with the key "FIGURE<tab>TOOL" (the figures file's
+# first two columns); prints the times.
 timed() {
   local tool=$1 figure=$2
   shift 2
-  echo "==== $tool $figure: $*" >>"$log"
-  local start end cpu_start cpu_end cpu_ms
-  children_cpu_ms
-  cpu_start=$cpu_ms
-  start=$(date +%s%N)
-  if ! "$@" >>"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    die "$tool failed during '$figure' (command: $*; full output in $log)"
-  fi
-  end=$(date +%s%N)
-  children_cpu_ms
-  cpu_end=$cpu_ms
-  local ns=$((end - start))
-  local ms
-  ms=$(printf '%d.%03d' $((ns / 1000000)) $((ns / 1000 % 1000)))
-  wall["$figure $tool"]+=" $ms"
-  cpu["$figure $tool"]+=" $((cpu_end - cpu_start))"
-  echo "---- $tool $figure: $ms ms wall, $((cpu_end - cpu_start)) ms CPU" >>"$log"
-  printf '  %-8s %-10s %10s ms  (CPU %6s ms)\n' "$tool" "$figure" "$ms" $((cpu_end - cpu_start))
+  run_timed "$figure"$'\t'"$tool" "$tool $figure" "$@"
+  printf '  %-8s %-10s %10s ms  (CPU %6s ms)\n' "$tool" "$figure" "$last_ms" "$last_cpu_ms"
 }
 
 # check_iid TOOL same|new FIGURE: compares the image ID the build just wrote with the previous
 # one. kiln must give exactly what is expected; for buildah a difference is only reported.
+declare -A last_iid=()
 status=0 checks_failed=0
 check_iid() {
   local tool=$1 expect=$2 figure=$3 iid
@@ -199,8 +135,7 @@ if uses buildah; then
     buildah_build "$work/base" kiln-busybox:latest >>"$log" 2>&1 ||
       { tail -n 30 "$log" >&2; die "buildah could not build the busybox base with vfs either"; }
   fi
-  driver_info=$(buildah --root "$buildah_root" --runroot "$buildah_runroot" \
-    --storage-driver "$driver" info 2>/dev/null | python3 -c '
+  driver_info=$(buildah_cmd info 2>/dev/null | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["store"]
 st = s.get("GraphStatus", {})
@@ -241,20 +176,14 @@ if uses kiln; then
   done
 fi
 
-for key in "${!wall[@]}"; do
-  printf '%s\t%s\t%s\t%s\n' "${key% *}" "${key#* }" "${wall[$key]# }" "${cpu[$key]# }"
-done >"$work/figures.tsv"
+write_figures "$work/figures.tsv"
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]] ||
-  commit="$commit + uncommitted changes"
 meta=(
   "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  "machine: $(nproc) CPUs, $cpu, Linux $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$(machine_line)"
   "scenario: $scale ($deps deps x 750 KiB, $sources sources in $source_dirs dirs; $many_label-file context); median of $runs runs (cold: 1 run)"
 )
-uses kiln && meta+=("kiln: $KILN (commit $commit)")
+uses kiln && meta+=("kiln: $KILN (commit $(kiln_commit))")
 uses buildah && meta+=("buildah: $(buildah --version | sed 's/^buildah version //'), storage driver $driver_info, --layers --isolation=chroot --pull=never")
 echo
 echo "== results"

@@ -31,54 +31,21 @@
 # Exits 1 when a command fails, an image check fails, or a target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 runs=${BENCH_RUNS:-5}
 tmp_root=${TMP_ROOT:-/var/tmp}
 log=${BENCH_LOG:-$tmp_root/kiln-monorepo-bench.log}
 driver=${BUILDAH_DRIVER:-overlay}
-die() {
-  echo "monorepo_bench: $*" >&2
-  exit 1
-}
 
-busybox=$(command -v busybox || true)
-[[ -n "$busybox" ]] || die "no busybox on the host (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-  die "$busybox is not statically linked (apt-get install busybox-static)"
-for tool in python3 ninja buildah; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
-if [[ -z "${KILN:-}" ]]; then
-  build_dir=${BUILD_DIR:-build/bench}
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build_dir" --target kiln -j 2 >/dev/null
-  KILN=$build_dir/cli/kiln
-fi
-[[ -x "$KILN" ]] || die "no kiln binary at $KILN"
-KILN=$(realpath "$KILN")
-
-work=$(mktemp -d "$tmp_root/kiln-monorepo-bench.XXXXXX")
-buildah_root=$work/buildah-root
-buildah_runroot=$work/buildah-runroot
-cleanup() {
-  set +e  # clean up as much as possible
-  if [[ -d "$buildah_root" ]]; then
-    buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" \
-      rm --all >/dev/null 2>&1
-  fi
-  # Whatever a tool left mounted under the work directory, deepest first, before removing it.
-  findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-: >"$log"
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)  # the machine may be shared: say how busy it was
+require_static_busybox
+require_tools python3 ninja buildah
+resolve_kiln
+make_work_dir
 
 cp -r examples/monorepo "$work/repo"
-mkdir "$work/base"
-cp examples/busybox-base/Dockerfile "$work/base/Dockerfile"
-cp "$busybox" "$work/base/busybox"
+busybox_base_context "$work/base"
 mapfile -t services < <(python3 -c '
 import json, sys
 for image in json.load(open(sys.argv[1]))["images"]: print(image["name"])' "$work/repo/kiln.json")
@@ -87,9 +54,6 @@ echo "== ${#services[@]} services in $work/repo"
 export KILN_ROOT=$work/kiln-root
 out=$work/out
 kiln() { "$KILN" "$@"; }
-buildah_cmd() {
-  buildah --root "$buildah_root" --runroot "$buildah_runroot" --storage-driver "$driver" "$@"
-}
 buildah_bud() {  # CONTEXT DOCKERFILE TAG
   buildah_cmd bud --layers --isolation=chroot --pull=never -t "$3" -f "$2" "$1"
 }
@@ -100,36 +64,12 @@ buildah_all() {
   done
 }
 
-# Sets cpu_ms to the milliseconds of CPU (user + system) used so far by this shell's waited-for
-# descendants, from the `times` builtin; called without $(...), as a subshell would count its own.
-children_cpu_ms() {
-  times >"$work/times"
-  cpu_ms=$(tail -n 1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
-    split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%.0f", t }')
-}
-
-# timed FIGURE COMMAND...: runs the command with its output appended to the log, appends its
-# wall and CPU milliseconds to the lists wall[FIGURE] and cpu[FIGURE]; fails when it fails.
-declare -A wall=() cpu=()
+# timed FIGURE COMMAND...: run_timed with FIGURE as key and label; prints the times.
 timed() {
   local figure=$1
   shift
-  echo "==== $figure: $*" >>"$log"
-  local start end cpu_start cpu_ms
-  children_cpu_ms
-  cpu_start=$cpu_ms
-  start=$(date +%s%N)
-  if ! "$@" >>"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    die "'$figure' failed (command: $*; full output in $log)"
-  fi
-  end=$(date +%s%N)
-  children_cpu_ms
-  local ms=$(((end - start) / 1000))
-  ms=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-  wall[$figure]+=" $ms"
-  cpu[$figure]+=" $((cpu_ms - cpu_start))"
-  printf '  %-16s %10s ms  (CPU %6s ms)\n' "$figure" "$ms" $((cpu_ms - cpu_start))
+  run_timed "$figure" "$figure" "$@"
+  printf '  %-16s %10s ms  (CPU %6s ms)\n' "$figure" "$last_ms" "$last_cpu_ms"
 }
 
 status=0
@@ -170,19 +110,13 @@ fi
 # What one more no-op runs, for the breakdown below.
 ninja -C "$out" -j2 -d stats >"$work/noop.txt" 2>&1
 
-for key in "${!wall[@]}"; do
-  printf '%s\t%s\t%s\n' "$key" "${wall[$key]# }" "${cpu[$key]# }"
-done >"$work/figures.tsv"
+write_figures "$work/figures.tsv"
 
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]] ||
-  commit="$commit + uncommitted changes"
 meta=(
   "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-  "machine: $(nproc) CPUs, $cpu_model, Linux $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$(machine_line)"
   "scenario: examples/monorepo, ${#services[@]} images sharing one base stage (4 steps), each with COPY + RUN + USER + CMD; no-op: median of $runs runs"
-  "kiln: $KILN (commit $commit), \`ninja -C OUT -j2\` ($(ninja --version))"
+  "kiln: $KILN (commit $(kiln_commit)), \`ninja -C OUT -j2\` ($(ninja --version))"
   "buildah: $(buildah --version | sed 's/^buildah version //'), storage driver $driver, --layers --isolation=chroot --pull=never, one Dockerfile after another"
 )
 echo
