@@ -82,16 +82,6 @@ class ExampleProject {
   TempDir dir_;
 };
 
-/// The id of `reference` in the store, from `kiln inspect`.
-std::string ImageId(const Kiln& kiln, const std::string& reference) {
-  const CommandResult r = kiln({"inspect", "--format", "{{.Id}}", reference});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  std::string id = r.out;
-  while (!id.empty() && id.back() == '\n') id.pop_back();
-  return id;
-}
-
 /// The `<target>.iid` file's content, without a trailing newline.
 std::string IidFile(const fs::path& build_dir, const std::string& target) {
   std::string id = ReadFile(build_dir / (target + ".iid"));

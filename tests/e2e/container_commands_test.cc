@@ -14,23 +14,6 @@
 namespace kiln::e2e {
 namespace {
 
-/// Removes every container of the store at scope exit, so no process outlives the test.
-class ContainerCleanup {
- public:
-  explicit ContainerCleanup(const Kiln& kiln) : kiln_(kiln) {}
-  ~ContainerCleanup() {
-    std::istringstream ids(kiln_({"ps", "-aq", "--no-trunc"}).out);
-    for (std::string id; std::getline(ids, id);) {
-      if (!id.empty()) kiln_({"rm", "-f", id});
-    }
-  }
-  ContainerCleanup(const ContainerCleanup&) = delete;
-  ContainerCleanup& operator=(const ContainerCleanup&) = delete;
-
- private:
-  const Kiln& kiln_;
-};
-
 /// The busybox base plus an account for `bob`, an ENV, a WORKDIR and a CMD.
 void BuildAppImage(const Kiln& kiln) {
   BuildBusyboxBase(kiln);

@@ -109,6 +109,11 @@ CommandResult Kiln::operator()(const std::vector<std::string>& args, const std::
   return Run(argv, full_env, input);
 }
 
+ContainerCleanup::~ContainerCleanup() {
+  for (const std::string& id : Lines(kiln_({"ps", "-aq", "--no-trunc"}).out))
+    if (!id.empty()) kiln_({"rm", "-f", id});
+}
+
 std::string WhyNoRuntime() {
   if (geteuid() != 0) return "RUN needs root";
   if (Run({"runc", "--version"}).exit_code != 0) return "runc is not installed";
@@ -125,6 +130,22 @@ void BuildBusyboxBase(const Kiln& kiln, const std::string& tag) {
   const CommandResult r = kiln({"build", "-q", "-t", tag, context.path().string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+}
+
+std::string BuildImage(const Kiln& kiln, const std::string& tag, const std::string& dockerfile) {
+  TempDir context;
+  WriteFile(context / "Dockerfile", dockerfile);
+  const CommandResult r = kiln({"build", "-q", "-t", tag, context.path().string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
+std::string ImageId(const Kiln& kiln, const std::string& name) {
+  const CommandResult r = kiln({"inspect", "--type", "image", "-f", "{{.Id}}", name});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return r.out.substr(0, r.out.find('\n'));
 }
 
 }  // namespace kiln::e2e
@@ -163,7 +184,7 @@ std::vector<std::string> StepsWith(const std::string& output, const std::string&
 
 }  // namespace
 
-std::vector<std::string> SplitLines(const std::string& text) {
+std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);

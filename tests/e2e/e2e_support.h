@@ -50,11 +50,30 @@ class Kiln {
   TempDir store_;
 };
 
+/// Removes every container of `kiln`'s store at scope exit, so no process outlives the test.
+class ContainerCleanup {
+ public:
+  explicit ContainerCleanup(const Kiln& kiln) : kiln_(kiln) {}
+  ~ContainerCleanup();
+  ContainerCleanup(const ContainerCleanup&) = delete;
+  ContainerCleanup& operator=(const ContainerCleanup&) = delete;
+
+ private:
+  const Kiln& kiln_;
+};
+
 /// Empty when RUN can work here (root, runc, busybox); otherwise why not.
 std::string WhyNoRuntime();
 
 /// Builds the busybox base image (FROM scratch + the host's static busybox) tagged `tag`.
 void BuildBusyboxBase(const Kiln& kiln, const std::string& tag = "kiln-busybox:latest");
+
+/// Builds `dockerfile` (in an otherwise empty context) as `tag` with `kiln build -q`; returns
+/// the image id it prints. Fails the test when the build fails.
+std::string BuildImage(const Kiln& kiln, const std::string& tag, const std::string& dockerfile);
+
+/// The full id ("sha256:...") of the image `name` names. Fails the test when it names none.
+std::string ImageId(const Kiln& kiln, const std::string& name);
 
 /// Skips the rest of a test case with a printed reason when RUN cannot work here.
 #define KILN_REQUIRE_RUNTIME()                           \
@@ -76,7 +95,7 @@ void UnpackWithUmoci(const Kiln& kiln, const std::string& reference,
                      const std::filesystem::path& bundle);
 
 /// The lines of a command's output, without their newlines.
-std::vector<std::string> SplitLines(const std::string& text);
+std::vector<std::string> Lines(const std::string& text);
 
 /// The steps a `--progress=plain` build ran (printed DONE), by their text ("RUN make").
 std::vector<std::string> RanSteps(const std::string& plain_output);

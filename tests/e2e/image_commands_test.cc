@@ -9,29 +9,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Build(const Kiln& kiln, const std::string& tag, const std::string& dockerfile) {
-  TempDir ctx;
-  WriteFile(ctx / "Dockerfile", dockerfile);
-  const CommandResult r = kiln({"build", "-q", "-t", tag, ctx.path().string()});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
-    lines.push_back(text.substr(start, nl - start));
-  return lines;
-}
-
-std::string Id(const Kiln& kiln, const std::string& name) {
-  const CommandResult r = kiln({"inspect", "-f", "{{.Id}}", name});
-  REQUIRE(r.exit_code == 0);
-  return Lines(r.out).at(0);
-}
-
 size_t BlobCount(const Kiln& kiln) {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(kiln.root() / "oci/blobs/sha256"))
@@ -44,7 +21,7 @@ TEST_CASE("images lists tags newest first with Docker's columns, -a shows interm
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1", "FROM kiln-busybox\nLABEL team=core\nRUN echo hi > /x\n");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nLABEL team=core\nRUN echo hi > /x\n");
   REQUIRE(kiln({"tag", "app:1", "app:2"}).exit_code == 0);
 
   CommandResult r = kiln({"images"});
@@ -90,7 +67,7 @@ TEST_CASE("inspect prints Docker's image JSON and reports missing names", "[e2e]
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1", "FROM kiln-busybox\nENV A=1\nCMD [\"sh\"]\n");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nENV A=1\nCMD [\"sh\"]\n");
   CommandResult r = kiln({"inspect", "app:1"});
   REQUIRE(r.exit_code == 0);
   const json images = json::parse(r.out);
@@ -109,9 +86,9 @@ TEST_CASE("inspect prints Docker's image JSON and reports missing names", "[e2e]
   CHECK(image["Size"].get<int64_t>() > 0);
 
   const std::string id = image["Id"];
-  CHECK(Id(kiln, id) == id);
-  CHECK(Id(kiln, id.substr(7)) == id);
-  CHECK(Id(kiln, id.substr(7, 8)) == id);
+  CHECK(ImageId(kiln, id) == id);
+  CHECK(ImageId(kiln, id.substr(7)) == id);
+  CHECK(ImageId(kiln, id.substr(7, 8)) == id);
   CHECK(kiln({"inspect", "-f", "{{json .Config.Env}}", "app:1"}).out.find("A=1") !=
         std::string::npos);
   CHECK(kiln({"inspect", "-f", "{{index .RepoTags 0}}", "app:1"}).out == "app:1\n");
@@ -144,10 +121,10 @@ TEST_CASE("rmi untags, deletes, prunes parents and follows Docker's conflict rul
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
-  Build(kiln, "app2:1", "FROM kiln-busybox\nRUN echo two > /two\nRUN echo three > /three\n");
-  const std::string app = Id(kiln, "app:1");
-  const std::string base = Id(kiln, "kiln-busybox");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
+  BuildImage(kiln, "app2:1", "FROM kiln-busybox\nRUN echo two > /two\nRUN echo three > /three\n");
+  const std::string app = ImageId(kiln, "app:1");
+  const std::string base = ImageId(kiln, "kiln-busybox");
   REQUIRE(kiln({"tag", "app:1", "app:2"}).exit_code == 0);
 
   // By tag while another tag remains: untag only.
@@ -178,7 +155,7 @@ TEST_CASE("rmi untags, deletes, prunes parents and follows Docker's conflict rul
   CHECK(Lines(kiln({"images", "-a", "-q"}).out).size() == all_before - 1);
 
   // The last tag without --no-prune deletes the untagged intermediate parents up to the base.
-  const std::string app2 = Id(kiln, "app2:1");
+  const std::string app2 = ImageId(kiln, "app2:1");
   r = kiln({"rmi", "app2:1"});
   CHECK(r.exit_code == 0);
   std::vector<std::string> lines = Lines(r.out);
@@ -213,8 +190,9 @@ TEST_CASE("tag validates the target and history lists steps newest first", "[e2e
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1",
-        "FROM kiln-busybox\nLABEL a=b\nRUN echo 0123456789012345678901234567890123456789 > /x\n");
+  BuildImage(
+      kiln, "app:1",
+      "FROM kiln-busybox\nLABEL a=b\nRUN echo 0123456789012345678901234567890123456789 > /x\n");
   CommandResult r = kiln({"tag", "app:1", "App:1"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("must be lowercase") != std::string::npos);
@@ -227,7 +205,7 @@ TEST_CASE("tag validates the target and history lists steps newest first", "[e2e
   REQUIRE(lines.size() == 5);  // busybox base: COPY, RUN
   CHECK(lines[0].rfind("IMAGE          CREATED", 0) == 0);
   CHECK(lines[0].find("CREATED BY") != std::string::npos);
-  CHECK(lines[1].rfind(Id(kiln, "app:1").substr(7, 12), 0) == 0);
+  CHECK(lines[1].rfind(ImageId(kiln, "app:1").substr(7, 12), 0) == 0);
   CHECK(lines[1].find("…") != std::string::npos);
   CHECK(lines[2].find("LABEL a=b") != std::string::npos);
   CHECK(kiln({"history", "--no-trunc", "app:1"})
@@ -250,9 +228,9 @@ TEST_CASE("image prune removes dangling images, -a every unused one", "[e2e][pru
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo 1 > /y\n");
-  const std::string old_app = Id(kiln, "app:1");
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo 2 > /y\n");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo 1 > /y\n");
+  const std::string old_app = ImageId(kiln, "app:1");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo 2 > /y\n");
   CHECK(kiln({"images", "-q", "-f", "dangling=true"}).out == old_app.substr(7, 12) + "\n");
 
   CommandResult r = kiln({"image", "prune"}, "n\n");

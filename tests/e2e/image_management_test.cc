@@ -1,8 +1,8 @@
 // End-to-end: import, system df, image prune --filter, and rmi of images containers use.
 #include <chrono>
+#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -14,22 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string Build(const Kiln& kiln, const std::string& tag, const std::string& dockerfile) {
-  TempDir ctx;
-  WriteFile(ctx / "Dockerfile", dockerfile);
-  const CommandResult r = kiln({"build", "-q", "-t", tag, ctx.path().string()});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 json InspectOne(const Kiln& kiln, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"inspect"};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -39,10 +23,6 @@ json InspectOne(const Kiln& kiln, const std::vector<std::string>& args) {
   const json all = json::parse(r.out);
   REQUIRE(all.size() == 1);
   return all[0];
-}
-
-std::string Id(const Kiln& kiln, const std::string& name) {
-  return InspectOne(kiln, {"--type", "image", name})["Id"];
 }
 
 /// Everything under the store's blob directory and its temporary directory, with sizes.
@@ -58,21 +38,6 @@ std::set<std::string> StoreListing(const Kiln& kiln) {
   listing.insert(ReadFile(kiln.root() / "oci/index.json"));
   return listing;
 }
-
-/// Removes every container of the store at scope exit, so no process outlives the test.
-class ContainerCleanup {
- public:
-  explicit ContainerCleanup(const Kiln& kiln) : kiln_(kiln) {}
-  ~ContainerCleanup() {
-    for (const std::string& id : Lines(kiln_({"ps", "-aq", "--no-trunc"}).out))
-      if (!id.empty()) kiln_({"rm", "-f", id});
-  }
-  ContainerCleanup(const ContainerCleanup&) = delete;
-  ContainerCleanup& operator=(const ContainerCleanup&) = delete;
-
- private:
-  const Kiln& kiln_;
-};
 
 /// A root file system with the host's static busybox and /etc/message.
 void MakeRootfs(const fs::path& dir) {
@@ -246,7 +211,7 @@ TEST_CASE("system df reports images and containers and volumes and build cache",
         "Build Cache     0         0         0B        0B\n");
 
   BuildBusyboxBase(kiln);
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
   std::map<std::string, json> rows = DfRows(kiln);
   REQUIRE(rows.size() == 4);
   for (const auto& [type, row] : rows) {
@@ -299,13 +264,38 @@ TEST_CASE("system df reports images and containers and volumes and build cache",
   CHECK(kiln({"system", "df", "extra"}).exit_code == 2);
 }
 
+TEST_CASE("system check and df report errors as the image commands do", "[e2e][df]") {
+  Kiln kiln;
+  TempDir work("kiln-check");
+  MakeRootfs(work / "rootfs");
+  Tar({"-C", (work / "rootfs").string(), "-cf", (work / "rootfs.tar").string(), "."});
+  REQUIRE(kiln({"import", (work / "rootfs.tar").string(), "imported:1"}).exit_code == 0);
+  CHECK(kiln({"system", "check"}).exit_code == 0);
+
+  // The layer blob (stored uncompressed: its digest is the layer's) no longer matches its digest.
+  const std::string layer = InspectOne(kiln, {"imported:1"})["RootFS"]["Layers"][0];
+  std::ofstream(kiln.root() / "oci/blobs/sha256" / layer.substr(7), std::ios::app) << "x";
+  CommandResult r = kiln({"system", "check"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("problem: ") != std::string::npos);
+  CHECK(r.err.rfind("Error: the store at " + kiln.root().string() + " has ", 0) == 0);
+
+  r = kiln({"system", "df", "extra"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "\"kiln system df\" accepts no arguments.\nSee 'kiln system df --help'.\n");
+  r = Run({KILN_BINARY, "system", "df"}, {{"KILN_ROOT", "/dev/null/store"}});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.rfind("Error: ", 0) == 0);
+  CHECK(r.err == Run({KILN_BINARY, "images"}, {{"KILN_ROOT", "/dev/null/store"}}).err);
+}
+
 TEST_CASE("image prune --filter until and label select what is pruned", "[e2e][prune]") {
   KILN_REQUIRE_RUNTIME();
   Kiln kiln;
   BuildBusyboxBase(kiln);
-  Build(kiln, "a:1", "FROM kiln-busybox\nLABEL tier=a\nRUN echo a > /a\n");
-  Build(kiln, "b:1", "FROM kiln-busybox\nLABEL tier=b keep=yes\nRUN echo b > /b\n");
-  Build(kiln, "c:1", "FROM kiln-busybox\nRUN echo c > /c\n");
+  BuildImage(kiln, "a:1", "FROM kiln-busybox\nLABEL tier=a\nRUN echo a > /a\n");
+  BuildImage(kiln, "b:1", "FROM kiln-busybox\nLABEL tier=b keep=yes\nRUN echo b > /b\n");
+  BuildImage(kiln, "c:1", "FROM kiln-busybox\nRUN echo c > /c\n");
   auto present = [&](const std::string& name) {
     return kiln({"inspect", "--type", "image", name}).exit_code == 0;
   };
@@ -365,9 +355,9 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
   BuildBusyboxBase(kiln);
 
   // By id with tags in several repositories, forced: every tag goes, then the image.
-  Build(kiln, "multi:1", "FROM kiln-busybox\nRUN echo m > /m\n");
+  BuildImage(kiln, "multi:1", "FROM kiln-busybox\nRUN echo m > /m\n");
   REQUIRE(kiln({"tag", "multi:1", "other:2"}).exit_code == 0);
-  const std::string multi = Id(kiln, "multi:1");
+  const std::string multi = ImageId(kiln, "multi:1");
   CommandResult r = kiln({"rmi", "-f", multi.substr(7, 12)});
   INFO(r.err);
   CHECK(r.exit_code == 0);
@@ -378,8 +368,8 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
   CHECK(lines[2] == "Deleted: " + multi);
   CHECK(kiln({"inspect", multi}).exit_code == 1);
 
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
-  std::string app = Id(kiln, "app:1");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo one > /one\n");
+  std::string app = ImageId(kiln, "app:1");
   std::string app12 = app.substr(7, 12);
 
   // A stopped container: removing the image needs -f, by id or by its only tag.
@@ -397,15 +387,15 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
         "Error: conflict: unable to remove repository reference \"app:1\" (must force) "
         "- container " +
             stopped.substr(0, 12) + " is using its referenced image " + app12 + "\n");
-  CHECK(Id(kiln, "app:1") == app);
+  CHECK(ImageId(kiln, "app:1") == app);
   // Forced, the image goes; the stopped container stays.
   r = kiln({"rmi", "-f", app12});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "Untagged: app:1\nDeleted: " + app + "\n");
   CHECK(kiln({"ps", "-aq"}).out == stopped.substr(0, 12) + "\n");
   REQUIRE(kiln({"rm", "stopped"}).exit_code == 0);
-  Build(kiln, "app:1", "FROM kiln-busybox\nRUN echo one again > /one\n");
-  app = Id(kiln, "app:1");
+  BuildImage(kiln, "app:1", "FROM kiln-busybox\nRUN echo one again > /one\n");
+  app = ImageId(kiln, "app:1");
   app12 = app.substr(7, 12);
 
   // A running container: no removal by id, even forced; a forced untag leaves the image.
@@ -426,7 +416,7 @@ TEST_CASE("rmi with containers and several repositories follows Docker's conflic
   CHECK(r.exit_code == 0);
   CHECK(r.out == "Untagged: app:1\n");
   CHECK(kiln({"inspect", "app:1"}).exit_code == 1);
-  CHECK(Id(kiln, app) == app);
+  CHECK(ImageId(kiln, app) == app);
 
   // inspect finds containers by name with or without --type, with sizes on request.
   const json container = InspectOne(kiln, {"web"});
@@ -488,7 +478,7 @@ TEST_CASE("inspect refuses ambiguous id prefixes of images and containers", "[e2
     CHECK(r.exit_code == 1);
     CHECK(r.err == "Error: multiple IDs found with provided prefix: " + image_prefix + "\n");
   }
-  CHECK(Id(kiln, images[0].substr(0, 12)) == "sha256:" + images[0]);
+  CHECK(ImageId(kiln, images[0].substr(0, 12)) == "sha256:" + images[0]);
 
   std::vector<std::string> containers;
   for (int i = 0; i < 17; ++i) {

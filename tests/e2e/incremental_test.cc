@@ -245,7 +245,7 @@ TEST_CASE("incremental: ninja run by hand regenerates once after a touched Docke
   // mtime ninja could see (see ninja_writer). The base image's tag did not move.
   r = Run({"ninja", "-C", dir}, env);
   CHECK(r.exit_code == 0);
-  for (const std::string& line : SplitLines(r.out)) {
+  for (const std::string& line : Lines(r.out)) {
     if (line.rfind("[", 0) == 0) CHECK(line.find("Hashing the context") != std::string::npos);
   }
 }
