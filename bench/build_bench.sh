@@ -194,16 +194,8 @@ python3 bench/build_bench_report.py "$work/figures.tsv" --many-files "$many_labe
   ${BENCH_MARKDOWN:+--markdown "$work/table.md"} || report_status=$?
 ((report_status <= 1)) || die "the report failed"
 ((report_status == 0)) || status=1
-if [[ -n "${BENCH_MARKDOWN:-}" ]]; then
-  {
-    echo "## Incremental builds against buildah (bench/build_bench.sh)"
-    echo
-    printf -- '- %s\n' "${meta[@]}"
-    ((checks_failed == 0)) || echo "- kiln image-ID checks FAILED (see the script's output)"
-    echo
-    cat "$work/table.md"
-  } >"$BENCH_MARKDOWN"
-  echo "markdown section written to $BENCH_MARKDOWN"
-fi
+note=""
+((checks_failed == 0)) || note="kiln image-ID checks FAILED (see the script's output)"
+write_markdown "Incremental builds against buildah (bench/build_bench.sh)" "$note"
 echo "build output: $log"
 exit $status

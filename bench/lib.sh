@@ -119,6 +119,21 @@ write_figures() {
   done >"$1"
 }
 
+# write_markdown TITLE [NOTE]: when BENCH_MARKDOWN is set, writes to it a bench/RESULTS.md
+# section: "## TITLE", the lines of the meta array (and NOTE) as a list, then $work/table.md.
+write_markdown() {
+  [[ -n "${BENCH_MARKDOWN:-}" ]] || return 0
+  {
+    echo "## $1"
+    echo
+    printf -- '- %s\n' "${meta[@]}"
+    [[ -z "${2:-}" ]] || echo "- $2"
+    echo
+    cat "$work/table.md"
+  } >"$BENCH_MARKDOWN"
+  echo "markdown section written to $BENCH_MARKDOWN"
+}
+
 # machine_line: the machine, its CPU and kernel, and how busy it was at the start and now.
 machine_line() {
   local model

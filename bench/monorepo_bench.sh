@@ -213,16 +213,8 @@ PY
 ((report_status == 0)) || status=1
 echo "ninja -d stats of one more no-op:"
 sed -n '/metric/,$p' "$work/noop.txt"
-if [[ -n "${BENCH_MARKDOWN:-}" ]]; then
-  {
-    echo "## Monorepo: 12 images with ninja -j2 against buildah (bench/monorepo_bench.sh)"
-    echo
-    printf -- '- %s\n' "${meta[@]}"
-    ((status == 0 || report_status == 1)) || echo "- kiln image checks FAILED (see the script's output)"
-    echo
-    cat "$work/table.md"
-  } >"$BENCH_MARKDOWN"
-  echo "markdown section written to $BENCH_MARKDOWN"
-fi
+note=""
+((status == 0 || report_status == 1)) || note="kiln image checks FAILED (see the script's output)"
+write_markdown "Monorepo: 12 images with ninja -j2 against buildah (bench/monorepo_bench.sh)" "$note"
 echo "build output: $log"
 exit $status
