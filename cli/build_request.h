@@ -47,6 +47,8 @@ std::filesystem::path BuildDirectoryFor(const std::string& store_root, const std
 /// Names of the files in a build directory.
 inline constexpr const char* kRequestFile = "request.json";
 inline constexpr const char* kNinjaFile = "build.ninja";
+/// The variant of build.ninja that `kiln build` runs (see NinjaOptions::for_driver).
+inline constexpr const char* kDriverNinjaFile = "driver.ninja";
 std::string GraphFile(size_t image_index);
 std::string IidFile(const std::string& image_name);
 

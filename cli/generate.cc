@@ -87,7 +87,8 @@ std::string KilnProgramPath() {
 
 std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
                                               const BuildRequest& request,
-                                              const ImageResolver* resolver) {
+                                              const ImageResolver* resolver,
+                                              std::vector<HashEdge>* hashing) {
   std::vector<StepGraph> graphs;
   for (const ImageRequest& image : request.images) {
     LowerOptions options;
@@ -117,6 +118,9 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   options.run_jobs = request.run_jobs;
   options.tag_index = (ImageStore(request.store_root).OciDir() / "index.json").string();
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
+  options.for_driver = true;
+  WriteIfChanged(dir / kDriverNinjaFile, WriteNinjaFile(images, options));
+  if (hashing) *hashing = HashEdges(images);
   return graphs;
 }
 

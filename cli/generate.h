@@ -8,14 +8,17 @@
 #include "cli/build_request.h"
 #include "frontend/lowering.h"
 #include "frontend/step_graph.h"
+#include "generators/ninja_writer.h"
 
 namespace kiln::cli {
 
-/// Lowers each image (throws DockerfileError) and writes the build directory `dir`; files whose
-/// content is unchanged are left untouched so ninja sees no change. Returns the graphs.
+/// Lowers each image (throws DockerfileError) and writes the build directory `dir` (build.ninja
+/// and the driver's variant); files whose content is unchanged are left untouched so ninja sees
+/// no change. Returns the graphs, and in `hashing` the context hashing the driver must do.
 std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
                                               const BuildRequest& request,
-                                              const ImageResolver* resolver);
+                                              const ImageResolver* resolver,
+                                              std::vector<HashEdge>* hashing = nullptr);
 
 /// Removes the step results and image ids in build directory `dir` whose image has been
 /// deleted from the store since the last check, so that ninja makes them again. Cheap when

@@ -53,8 +53,9 @@ namespace {
 
 /// Writes the digest (and list) of each step of `graph` listed in `ids` ("1,4") from the
 /// scanned `entries` of its context.
-void WriteInputDigests(const StepGraph& graph, const std::string& ids,
-                       const std::vector<ContextEntry>& entries, const PathMatcher& matcher) {
+void WriteInputDigests(const std::filesystem::path& dir, const StepGraph& graph,
+                       const std::string& ids, const std::vector<ContextEntry>& entries,
+                       const PathMatcher& matcher) {
   std::stringstream list(ids);
   for (std::string id; std::getline(list, id, ',');) {
     const Step& step = graph.steps.at(std::stoi(id));
@@ -66,7 +67,7 @@ void WriteInputDigests(const StepGraph& graph, const std::string& ids,
       throw std::runtime_error(graph.dockerfile + ":" + std::to_string(step.line) + ": " +
                                step.text + ": " + e.what());
     }
-    const std::string out = InputDigestPath(InputSetKey(graph, step));
+    const std::string out = (dir / InputDigestPath(InputSetKey(graph, step))).string();
     const std::string digest = InputsDigest(inputs) + "\n";
     // The list says what the digest covers: an unchanged digest means an unchanged list, and
     // rebuilding the text of a large context on every build would cost more than the scan.
@@ -79,27 +80,31 @@ void WriteInputDigests(const StepGraph& graph, const std::string& ids,
 
 }  // namespace
 
-int RunHashEdge(const std::vector<std::string>& args) {
-  std::vector<std::string> selections;
-  FlagSet flags;
-  flags.Strings("select", 0, &selections);
-  flags.Parse(args);
+void HashInputSets(const std::filesystem::path& dir, const std::vector<std::string>& selections) {
   std::vector<std::pair<StepGraph, std::string>> graphs;  // with their step ids
   for (const std::string& selection : selections) {
     const size_t colon = selection.rfind(':');
     if (colon == std::string::npos) throw UsageError("--select wants GRAPH:STEP,STEP...");
     graphs.emplace_back(
-        StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(selection.substr(0, colon)))),
+        StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(dir / selection.substr(0, colon)))),
         selection.substr(colon + 1));
   }
-  if (graphs.empty()) return 0;
+  if (graphs.empty()) return;
   // The generator groups graphs by context and ignore rules: one scan serves them all.
   const StepGraph& first = graphs.front().first;
   const PathMatcher matcher = MakePathMatcher(first.ignore_patterns);
-  FileHashCache cache = FileHashCache::Load("hash-cache");
+  FileHashCache cache = FileHashCache::Load(dir / "hash-cache");
   const std::vector<ContextEntry> entries = ScanContext(first.context, matcher, &cache);
   cache.Save();
-  for (const auto& [graph, ids] : graphs) WriteInputDigests(graph, ids, entries, matcher);
+  for (const auto& [graph, ids] : graphs) WriteInputDigests(dir, graph, ids, entries, matcher);
+}
+
+int RunHashEdge(const std::vector<std::string>& args) {
+  std::vector<std::string> selections;
+  FlagSet flags;
+  flags.Strings("select", 0, &selections);
+  flags.Parse(args);
+  HashInputSets(".", selections);
   return 0;
 }
 

@@ -101,20 +101,28 @@ int LastStepOf(const StepGraph& graph, int stage) {
   return graph.stages.at(stage).steps.back();
 }
 
-/// The digest stamps of one context directory scanned with one set of ignore rules, and the
-/// graphs and steps they belong to.
-struct HashEdge {
-  std::string context;
-  std::string outputs;
-  std::string selections;  ///< " --select GRAPH:ID,ID" per graph
-};
-
 /// One edge per context (and ignore rules) digests every input set read from it, so images
-/// sharing a context share one scan. It runs on every build: a chmod or chown changes only a
-/// file's ctime, which ninja does not see, and the per-file hash cache keeps the rescan cheap.
-/// Each digest is rewritten only when it changed (restat), so unchanged inputs rerun nothing.
-void WriteHashEdges(std::ostream& out, const std::vector<NinjaImage>& images) {
-  std::map<std::string, HashEdge> edges;  // by context and ignore rules
+/// sharing a context share one scan. In build.ninja it runs on every build: a chmod or chown
+/// changes only a file's ctime, which ninja does not see, and the per-file hash cache keeps the
+/// rescan cheap. Each digest is rewritten only when it changed (restat), so unchanged inputs
+/// rerun nothing. The driver's file leaves the edges without `always`: `kiln build` hashes
+/// before it runs ninja, in its own process.
+void WriteHashEdges(std::ostream& out, const std::vector<NinjaImage>& images, bool for_driver) {
+  for (const HashEdge& edge : HashEdges(images)) {
+    std::string selections;
+    for (const std::string& s : edge.selections) selections.append(" --select ").append(s);
+    out << "build";
+    for (const std::string& o : edge.outputs) out << " " << o;
+    out << ": hash" << (for_driver ? "" : " | always") << "\n  select = " << NinjaEscape(selections)
+        << "\n  what = " << NinjaEscape(edge.context) << "\n\n";
+  }
+}
+
+}  // namespace
+
+std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images) {
+  std::vector<HashEdge> edges;
+  std::map<std::string, size_t> by_group;  // context and ignore rules -> index in edges
   std::set<std::string> written;
   for (const NinjaImage& image : images) {
     const StepGraph& graph = *image.graph;
@@ -125,21 +133,16 @@ void WriteHashEdges(std::ostream& out, const std::vector<NinjaImage>& images) {
     for (const Step& step : graph.steps) {
       const std::string key = InputSetKey(graph, step);
       if (key.empty() || !written.insert(InputDigestPath(key)).second) continue;
-      HashEdge& edge = edges[group.Hex()];
-      edge.context = graph.context;
-      edge.outputs.append(" ").append(InputDigestPath(key));
+      auto [it, added] = by_group.emplace(group.Hex(), edges.size());
+      if (added) edges.push_back({graph.context, {}, {}});
+      edges[it->second].outputs.push_back(InputDigestPath(key));
       steps.append(steps.empty() ? "" : ",").append(std::to_string(step.id));
     }
     if (!steps.empty())
-      edges[group.Hex()].selections.append(" --select ").append(image.graph_file + ":" + steps);
+      edges[by_group.at(group.Hex())].selections.push_back(image.graph_file + ":" + steps);
   }
-  for (const auto& [key, edge] : edges) {
-    out << "build" << edge.outputs << ": hash | always\n  select = " << NinjaEscape(edge.selections)
-        << "\n  what = " << NinjaEscape(edge.context) << "\n\n";
-  }
+  return edges;
 }
-
-}  // namespace
 
 std::string StepResultPath(const std::string& edge_key) {
   return "steps/" + edge_key + ".result";
@@ -211,11 +214,14 @@ std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOpt
       << "rule image\n  command = $kiln internal image --graph $graph --image $name --step-record "
          "$record --out $out\n  description = Writing image $name\n  restat = 1\n\n";
 
-  out << "build build.ninja: regenerate |";
-  for (const std::string& input : options.regenerate_inputs) out << " " << NinjaEscape(input);
-  out << "\n\nbuild always: phony\n\n";
+  if (!options.for_driver) {
+    out << "build build.ninja: regenerate |";
+    for (const std::string& input : options.regenerate_inputs) out << " " << NinjaEscape(input);
+    out << "\n\n";
+  }
+  out << "build always: phony\n\n";
 
-  WriteHashEdges(out, images);
+  WriteHashEdges(out, images, options.for_driver);
   std::set<std::string> written;  // edges already emitted, by output path
   std::vector<std::string> defaults;
   for (const NinjaImage& image : images) {

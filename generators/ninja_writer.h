@@ -32,6 +32,9 @@ struct NinjaOptions {
   /// A file the store rewrites whenever a tag changes: the steps that name an image depend on
   /// it. Empty: they run on every build.
   std::string tag_index;
+  /// The file `kiln build` runs (DriverNinjaFile): no regenerate edge (kiln regenerates before),
+  /// and hashing edges that do not run on every build (kiln hashes before, in its process).
+  bool for_driver = false;
 };
 
 /// Content-derived identity of every step of `graph`: same identity = same edge, so identical
@@ -40,6 +43,14 @@ std::vector<std::string> StepEdgeKeys(const StepGraph& graph);
 
 /// The identity of a step's set of context inputs, or "" when the step reads no context files.
 std::string InputSetKey(const StepGraph& graph, const Step& step);
+
+/// The context hashing of a build: one per context directory and ignore rules.
+struct HashEdge {
+  std::string context;
+  std::vector<std::string> outputs;     ///< digest stamps (InputDigestPath)
+  std::vector<std::string> selections;  ///< "GRAPH_FILE:STEP,STEP" for each graph it serves
+};
+std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images);
 
 /// Writes the text of build.ninja for `images`.
 std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOptions& options);

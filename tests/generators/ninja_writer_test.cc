@@ -72,9 +72,9 @@ TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_w
       WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}},
                      {"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2});
   const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
-  CHECK(
-      text.find("build " + input + ": hash | always\n  select = $ --select$ graphs/app.json$:1\n") !=
-      std::string::npos);
+  CHECK(text.find("build " + input +
+                  ": hash | always\n  select = $ --select$ graphs/app.json$:1\n") !=
+        std::string::npos);
   CHECK(text.find("build " + StepResultPath(keys[1]) + ": step " + input + " " +
                   StepResultPath(keys[0])) != std::string::npos);
   // FROM busybox names a store image: without the store's tag index, rechecked every build.
@@ -121,6 +121,22 @@ TEST_CASE("steps naming a store image depend on its tag index", "[ninja_writer]"
       WriteNinjaFile({{"app", "graphs/app.json", &url, "images/app.iid"}}, options);
   CHECK(add.find("build " + StepResultPath(StepEdgeKeys(url)[1]) + ": step " +
                  StepResultPath(keys[0]) + " | always\n") != std::string::npos);
+}
+
+TEST_CASE("the driver's file has no regenerate edge and hashes only when asked", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  NinjaOptions options{"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {}, 2};
+  options.for_driver = true;
+  const std::string text =
+      WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}}, options);
+  const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
+  CHECK(text.find("build " + input + ": hash\n") != std::string::npos);
+  CHECK(text.find("build build.ninja") == std::string::npos);
+  const std::vector<HashEdge> edges = HashEdges({{"app", "graphs/app.json", &g, "images/app.iid"}});
+  REQUIRE(edges.size() == 1);
+  CHECK(edges[0].context == "/ctx");
+  CHECK(edges[0].outputs == std::vector<std::string>{input});
+  CHECK(edges[0].selections == std::vector<std::string>{"graphs/app.json:1"});
 }
 
 TEST_CASE("images sharing a context share one hashing edge", "[ninja_writer]") {
