@@ -522,7 +522,8 @@ class Stager {
     for (std::string p = Parent(target); !p.empty(); p = Parent(p)) parents.push_back(p);
     for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
       const std::optional<ExistingPath> existing = Existing(*it);
-      Metadata meta{0755, 0, 0, created_ns_};
+      // As BuildKit's MkdirAll: a created parent belongs to the --chown owner (mode 0755).
+      Metadata meta{0755, request_.uid.value_or(0), request_.gid.value_or(0), created_ns_};
       if (existing && existing->type == EntryType::kDirectory) {
         meta = {existing->mode, existing->uid, existing->gid, existing->mtime_ns};
       }

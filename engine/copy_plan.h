@@ -85,7 +85,8 @@ uint32_t ParseChmod(std::string_view text);
 ///  - a destination ending in "/" (or "." / "") or an existing directory in the image receives
 ///    file sources under their base names; otherwise a single file source becomes that path;
 ///  - --parents recreates each source's path (after its "/./" pivot) under the destination;
-///  - new parent directories are 0755 root:root; existing ones repeat the image's metadata;
+///  - new parent directories are 0755, owned by the --chown owner (else root), as BuildKit
+///    makes them; existing ones repeat the image's metadata;
 ///  - owners: --chown, else 0:0 from the context, else the source's; --chmod on files and dirs;
 ///  - --exclude skips matching paths; a top-level symlink source is followed, symlinks below
 ///    are copied as symlinks; hard links within the copied set are kept;

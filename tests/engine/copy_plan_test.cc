@@ -180,7 +180,7 @@ TEST_CASE("owners and modes", "[copy_plan]") {
     CHECK(Lstat(f.staging / "app/lib").st_gid == 1000);
     CHECK(Lstat(f.staging / "app/main-link").st_uid == 1000);
   }
-  SECTION("--chown and --chmod apply to everything copied, not to new parents") {
+  SECTION("--chown and --chmod apply to everything copied; new parents get only the owner") {
     Fixture f;
     CopyRequest request = f.Request({"src"}, "/opt/app");
     request.uid = 1234;
@@ -195,7 +195,8 @@ TEST_CASE("owners and modes", "[copy_plan]") {
       CHECK((st.st_mode & 07777) == 0640);
     }
     const struct stat parent = Lstat(f.staging / "opt");
-    CHECK(parent.st_uid == 0);
+    CHECK(parent.st_uid == 1234);
+    CHECK(parent.st_gid == 5678);
     CHECK((parent.st_mode & 07777) == 0755);
     CHECK(parent.st_mtim.tv_sec == 1'700'000'000);
     CHECK(S_ISLNK(Lstat(f.staging / "opt/app/main-link").st_mode));
