@@ -105,6 +105,18 @@ StepGraph LoadFromStdin(LowerOptions options) {
   return LowerDockerfile(ParseDockerfile(text, "Dockerfile"), options);
 }
 
+/// Prints `graph` to stdout in `format` (dot or json).
+void PrintGraph(const StepGraph& graph, const std::string& format) {
+  if (format == "json") {
+    // Streamed: a large graph's JSON is megabytes, a JSON tree of it several times more.
+    WriteStepGraphJson(graph, 2, stdout);
+    std::fputc('\n', stdout);
+  } else {
+    const std::string text = StepGraphToDot(graph);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+}
+
 }  // namespace
 
 int RunGraphCommand(const std::vector<std::string>& args) {
@@ -123,11 +135,7 @@ int RunGraphCommand(const std::vector<std::string>& args) {
     const StepGraph graph = parsed.dockerfile == "-"
                                 ? LoadFromStdin(parsed.lower)
                                 : LoadStepGraph(DiskFileSystem(), parsed.lower);
-    // Written directly: a large graph's JSON tree costs several times its text.
-    std::string text =
-        parsed.format == "json" ? StepGraphJsonText(graph, 2) : StepGraphToDot(graph);
-    if (parsed.format == "json") text.push_back('\n');
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    PrintGraph(graph, parsed.format);
     for (const std::string& warning : graph.warnings) std::fprintf(stderr, "%s\n", warning.c_str());
   } catch (const DockerfileError& e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -138,9 +138,8 @@ int RunParseCommand(const std::vector<std::string>& args) {
         ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file);
     if (options->json) {
       // Text that is not UTF-8 (Latin-1 comments...) is shown with U+FFFD, not refused.
-      std::string json = SyntaxTreeToJsonText(tree, 2);
-      json.push_back('\n');
-      std::fwrite(json.data(), 1, json.size(), stdout);
+      WriteSyntaxTreeJson(tree, 2, stdout);
+      std::fputc('\n', stdout);
     } else {
       PrintTree(tree, std::cout);
     }

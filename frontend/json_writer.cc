@@ -90,12 +90,24 @@ void AppendJsonString(std::string_view text, std::string* out) {
   out->push_back('"');
 }
 
+JsonWriter::JsonWriter(std::FILE* file, int indent) : file_(file), out_(&buffer_), indent_(indent) {
+  buffer_.reserve(kFlushSize + 4096);
+}
+
+void JsonWriter::Flush() {
+  if (!file_ || buffer_.empty()) return;
+  std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
+  buffer_.clear();
+}
+
 void JsonWriter::Newline(size_t depth) {
   out_->push_back('\n');
   out_->append(depth * static_cast<size_t>(indent_), ' ');
 }
 
 void JsonWriter::BeforeValue() {
+  // Every value and key starts here: the one place to keep the file buffer small.
+  if (file_ && buffer_.size() >= kFlushSize) Flush();
   if (after_key_) {
     after_key_ = false;
     return;

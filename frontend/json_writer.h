@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,15 @@ namespace kiln {
 class JsonWriter {
  public:
   explicit JsonWriter(std::string* out, int indent = -1) : out_(out), indent_(indent) {}
+  /// Writes to `file` through a reused buffer of about kFlushSize bytes, so a large document
+  /// never exists as one string; the rest is written by Flush() or the destructor.
+  JsonWriter(std::FILE* file, int indent);
+  ~JsonWriter() { Flush(); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
+
+  /// With a file: writes what is buffered to it. With a string: does nothing.
+  void Flush();
 
   void BeginObject() { Open('{'); }
   void EndObject() { Close('}'); }
@@ -37,6 +47,10 @@ class JsonWriter {
   void BeforeValue();
   void Newline(size_t depth);
 
+  static constexpr size_t kFlushSize = 64 * 1024;
+
+  std::string buffer_;  ///< the text not yet written to file_
+  std::FILE* file_ = nullptr;
   std::string* out_;
   int indent_;
   std::vector<bool> empty_;  ///< per open container: nothing written in it yet

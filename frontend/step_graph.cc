@@ -224,10 +224,9 @@ nlohmann::json StepGraphToJson(const StepGraph& g) {
   return nlohmann::json::parse(StepGraphJsonText(g));
 }
 
-std::string StepGraphJsonText(const StepGraph& g, int indent) {
-  std::string text;
-  text.reserve(2048 * (g.steps.size() + 1));  // a step is about 1.3 KB indented
-  JsonWriter out(&text, indent);
+namespace {
+
+void WriteGraph(const StepGraph& g, JsonWriter& out) {
   out.BeginObject();
   Member("build_args", g.build_args, out);
   Member("context", g.context, out);
@@ -238,7 +237,21 @@ std::string StepGraphJsonText(const StepGraph& g, int indent) {
   Member("target_stage", g.target_stage, out);
   Member("warnings", g.warnings, out);
   out.EndObject();
+}
+
+}  // namespace
+
+std::string StepGraphJsonText(const StepGraph& g, int indent) {
+  std::string text;
+  text.reserve(2048 * (g.steps.size() + 1));  // a step is about 1.3 KB indented
+  JsonWriter out(&text, indent);
+  WriteGraph(g, out);
   return text;
+}
+
+void WriteStepGraphJson(const StepGraph& g, int indent, std::FILE* file) {
+  JsonWriter out(file, indent);
+  WriteGraph(g, out);
 }
 
 StepGraph StepGraphFromJson(const nlohmann::json& j) {

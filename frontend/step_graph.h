@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -138,6 +139,9 @@ StepGraph StepGraphFromJson(const nlohmann::json& json);
 /// StepGraphToJson(graph).dump(indent), written directly without the JSON tree (several times
 /// faster on large graphs); bytes that are not UTF-8 become U+FFFD.
 std::string StepGraphJsonText(const StepGraph& graph, int indent = -1);
+
+/// Writes StepGraphJsonText(graph, indent) to `file` in chunks, without holding it all in memory.
+void WriteStepGraphJson(const StepGraph& graph, int indent, std::FILE* file);
 
 const char* StepKindName(StepKind kind);
 

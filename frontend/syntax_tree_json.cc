@@ -86,9 +86,9 @@ std::string_view ArgFormName(ArgForm form) {
   return "shell";
 }
 
-std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
-  std::string text;
-  JsonWriter out(&text, indent);
+namespace {
+
+void WriteTree(const SyntaxTree& tree, JsonWriter& out) {
   out.BeginObject();
   out.Key("directives");
   out.BeginObject();
@@ -104,7 +104,20 @@ std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
   for (const Node& node : tree.instructions) WriteNode(node, out);
   out.EndArray();
   out.EndObject();
+}
+
+}  // namespace
+
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
+  std::string text;
+  JsonWriter out(&text, indent);
+  WriteTree(tree, out);
   return text;
+}
+
+void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent, std::FILE* file) {
+  JsonWriter out(file, indent);
+  WriteTree(tree, out);
 }
 
 nlohmann::json NodeToJson(const Node& node) {

@@ -1,6 +1,7 @@
 // The JSON rendering of a syntax tree printed by `kiln parse --json`: a stable interface.
 #pragma once
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -29,5 +30,9 @@ nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree);
 /// SyntaxTreeToOrderedJson(tree).dump(indent), written directly (several times faster); bytes
 /// that are not UTF-8 become U+FFFD.
 std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent = -1);
+
+/// Writes SyntaxTreeToJsonText(tree, indent) to `file` in chunks, without holding it all in
+/// memory.
+void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent, std::FILE* file);
 
 }  // namespace kiln

@@ -1,6 +1,7 @@
 #include "frontend/json_writer.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -67,6 +68,34 @@ TEST_CASE("JsonWriter replaces bytes that are not UTF-8", "[json_writer]") {
     AppendJsonString(c.in, &out);
     CHECK(out == "\"" + c.out + "\"");
     CHECK(nlohmann::json::parse(out).get<std::string>() == c.out);
+  }
+}
+
+/// An array of `count` strings, each longer than the last, written to a string or to a file.
+void WriteStrings(JsonWriter& w, int count) {
+  w.BeginArray();
+  for (int i = 0; i < count; ++i) w.String(std::string(static_cast<size_t>(i), 'x'));
+  w.EndArray();
+}
+
+TEST_CASE("JsonWriter writes the same text to a file in chunks", "[json_writer]") {
+  for (int count : {0, 3, 1000}) {  // 1000: about 500 KB, several chunks
+    std::string expected;
+    {
+      JsonWriter w(&expected, 2);
+      WriteStrings(w, count);
+    }
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file);
+    {
+      JsonWriter w(file, 2);
+      WriteStrings(w, count);
+    }  // the destructor writes the rest
+    std::string written(static_cast<size_t>(std::ftell(file)), '\0');
+    std::rewind(file);
+    CHECK(std::fread(written.data(), 1, written.size(), file) == written.size());
+    std::fclose(file);
+    CHECK(written == expected);
   }
 }
 
