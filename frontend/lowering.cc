@@ -677,19 +677,23 @@ class Lowerer {
       for (int& dep : stage.depends_on) dep = stage_map[dep];
       std::sort(stage.depends_on.begin(), stage.depends_on.end());
     }
-    out.steps.reserve(next_step);
-    for (Step& old : graph_.steps) {  // graph_ is done with: its steps are moved out
-      if (step_map[old.id] < 0) continue;
-      Step step = std::move(old);
-      step.id = step_map[step.id];
+    // graph_ is done with: its steps are compacted in place (a kept step never moves to a
+    // higher index) and handed over, so the large Steps are not copied to a second vector.
+    for (Step& old : graph_.steps) {
+      const int id = step_map[old.id];
+      if (id < 0) continue;
+      Step& step = graph_.steps[id];
+      if (&step != &old) step = std::move(old);
+      step.id = id;
       step.stage = stage_map[step.stage];
       step.parent = remap(step_map, step.parent);
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
       step.key_text = KeyText(step);
-      out.steps.push_back(std::move(step));
     }
+    graph_.steps.resize(next_step);
+    out.steps = std::move(graph_.steps);
     out.dockerfile = options_.dockerfile;
     out.context = options_.context;
     out.ignore_patterns = options_.ignore_patterns;
