@@ -1,7 +1,6 @@
 #include "cli/parse_command.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "frontend/dockerfile_error.h"
+#include "frontend/file_system.h"
 #include "frontend/parser.h"
 #include "frontend/syntax_tree_json.h"
 
@@ -62,12 +62,7 @@ std::optional<ParseOptions> ParseArguments(const std::vector<std::string>& args,
 std::optional<std::string> ReadInput(const std::string& file) {
   if (file == "-")
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return text.str();
+  return DiskFileSystem().ReadFile(file);
 }
 
 std::string JoinQuoted(const std::vector<std::string>& words) {

@@ -542,10 +542,27 @@ class Lowerer {
     step.build_args = UsedArgs(expander.used());
     for (const auto& [name, value] : Current().args.declared())
       if (value && !Current().env.count(name)) step.build_args.emplace(name, *value);
-    Variables env = args_.GivenProxyArgs();
-    for (const auto& [name, value] : step.build_args) env[name] = value;
-    for (const auto& [name, value] : env)
-      if (!Current().env.count(name)) step.run_env.emplace_back(name, value);
+    step.run_env = RunEnv(step.build_args);
+  }
+
+  /// The environment a RUN sees: the proxy build args given, overridden by `build_args`, in name
+  /// order, without the names the stage's ENV sets (ENV wins).
+  std::vector<std::pair<std::string, std::string>> RunEnv(const Variables& build_args) {
+    const Variables proxies = args_.GivenProxyArgs();
+    std::vector<std::pair<std::string, std::string>> env;
+    env.reserve(proxies.size() + build_args.size());
+    const auto add = [&](const std::pair<const std::string, std::string>& entry) {
+      if (!Current().env.count(entry.first)) env.emplace_back(entry);
+    };
+    // Both maps are sorted: merged in one walk rather than through a third map.
+    auto proxy = proxies.begin();
+    for (const auto& arg : build_args) {
+      for (; proxy != proxies.end() && proxy->first < arg.first; ++proxy) add(*proxy);
+      if (proxy != proxies.end() && proxy->first == arg.first) ++proxy;  // the build arg wins
+      add(arg);
+    }
+    for (; proxy != proxies.end(); ++proxy) add(*proxy);
+    return env;
   }
 
   void LowerCommand(const std::string& keyword, const CommandLine& command, int line) {
