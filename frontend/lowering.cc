@@ -321,8 +321,9 @@ class Lowerer {
 
   Step& NewStep(StepKind kind, const std::string& instruction, int line) {
     StageState& state = Current();
-    Step step;
-    step.id = static_cast<int>(graph_.steps.size());
+    // Built in place: a Step is large, and moving one in costs as much as building it.
+    Step& step = graph_.steps.emplace_back();
+    step.id = static_cast<int>(graph_.steps.size()) - 1;
     step.stage = state.stage.index;
     step.parent = state.last_step;
     step.kind = kind;
@@ -330,8 +331,7 @@ class Lowerer {
     step.line = line;
     state.last_step = step.id;
     state.stage.steps.push_back(step.id);
-    graph_.steps.push_back(std::move(step));
-    return graph_.steps.back();
+    return step;
   }
 
   /// The args `names` refer to: declared in the stage, with a value, not shadowed by ENV.
