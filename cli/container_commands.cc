@@ -82,7 +82,7 @@ std::vector<std::string> MergeEnv(std::vector<std::string> env,
     if (entry.find('=') == std::string::npos) {
       const char* host = std::getenv(entry.c_str());
       if (host == nullptr) continue;
-      entry += "=" + std::string(host);
+      entry.append("=").append(host);
     }
     const std::string key = entry.substr(0, entry.find('=') + 1);
     std::erase_if(env, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
