@@ -21,6 +21,7 @@
 #include "engine/layer_applier.h"
 #include "engine/layer_writer.h"
 #include "engine/reference.h"
+#include "engine/scratch_dir.h"
 #include "engine/url_fetch.h"
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
@@ -51,27 +52,6 @@ std::string Lowercase(std::string text) {
   return text;
 }
 
-/// A directory under the store's tmp/ (same file system), removed with everything in it.
-class ScratchTree {
- public:
-  explicit ScratchTree(const ImageStore& store) {
-    std::string pattern = (store.root() / "tmp" / "import-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category(), "cannot create " + pattern);
-    path_ = pattern;
-  }
-  ~ScratchTree() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchTree(const ScratchTree&) = delete;
-  ScratchTree& operator=(const ScratchTree&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 /// Stdin copied into a temporary file of the store (removed when this dies), since the layer
 /// applier reads a file.
 class StdinCopy {
@@ -99,7 +79,7 @@ class StdinCopy {
 /// entry order. Entries escaping the root make ApplyLayer throw before anything is stored.
 std::pair<BlobWriter, LayerBlob> NormalizedLayer(const ImageStore& store, const fs::path& tarball,
                                                  const std::string& source_name) {
-  ScratchTree tree(store);
+  ScratchDir tree(store, "import");
   const fs::path rootfs = tree.path() / "rootfs";
   try {
     ApplyLayer(tarball, rootfs, WhiteoutMode::kApply);

@@ -569,6 +569,19 @@ void SyncFileSystemOf(const fs::path& tree) {
   }
 }
 
+/// Syncs `tree` and renames it to the unpacked layer `dir`. False when another process
+/// published the same layer first: theirs is as good as ours, and `tree` stays where it is.
+bool PublishTree(const fs::path& tree, const fs::path& dir) {
+  SyncFileSystemOf(tree);
+  if (::rename(tree.c_str(), dir.c_str()) != 0) {
+    if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return false;
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot rename " + tree.string() + " to " + dir.string());
+  }
+  SyncDirectory(dir.parent_path());
+  return true;
+}
+
 }  // namespace
 
 fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
@@ -592,14 +605,7 @@ fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
   fs::create_directory(tree);
   fs::permissions(tree, fs::perms(0755));
   unpack(tree);
-  SyncFileSystemOf(tree);
-  if (::rename(tree.c_str(), dir.c_str()) != 0) {
-    // Another process unpacked the same layer first; theirs is as good as ours.
-    if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return dir;
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot rename " + tree.string() + " to " + dir.string());
-  }
-  SyncDirectory(dir.parent_path());
+  PublishTree(tree, dir);
   return dir;
 }
 
@@ -607,14 +613,7 @@ bool ImageStore::AdoptUnpackedLayer(const std::string& digest, const fs::path& t
   const fs::path dir = LayerDir(digest);
   if (fs::is_directory(dir)) return false;
   fs::permissions(tree, fs::perms(0755));
-  SyncFileSystemOf(tree);
-  if (::rename(tree.c_str(), dir.c_str()) != 0) {
-    if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return false;
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot rename " + tree.string() + " to " + dir.string());
-  }
-  SyncDirectory(dir.parent_path());
-  return true;
+  return PublishTree(tree, dir);
 }
 
 // --- maintenance -------------------------------------------------------------------------------

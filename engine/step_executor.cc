@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <random>
 
 #include "engine/container_runtime.h"
 #include "engine/copy_plan.h"
@@ -18,6 +17,7 @@
 #include "engine/layer_writer.h"
 #include "engine/overlay_mount.h"
 #include "engine/run_mounts.h"
+#include "engine/scratch_dir.h"
 #include "engine/user_db.h"
 
 namespace kiln {
@@ -29,27 +29,6 @@ struct Image {
   std::string id;  ///< "" for the empty image
   nlohmann::json config;
   std::vector<Descriptor> layers;
-};
-
-/// A scratch directory under the store, removed on scope exit whatever happens.
-class ScratchDir {
- public:
-  explicit ScratchDir(const ImageStore& store) {
-    std::random_device rd;
-    path_ =
-        store.root() / "tmp" / ("step-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
 };
 
 Image EmptyImage() {
@@ -208,14 +187,14 @@ class StepRun {
       return;
     }
     // Docker creates a missing WORKDIR; the new directories are the step's layer.
-    ScratchDir scratch(store_);
+    ScratchDir scratch(store_, "step");
     fs::create_directories(scratch.path() / "tree" / relative);
     AddLayer(image, scratch.path() / "tree", LayerOptions{settings_.source_date_epoch},
              /*adopt=*/true);
   }
 
   void Copy(Image& image) {
-    ScratchDir scratch(store_);
+    ScratchDir scratch(store_, "step");
     const std::vector<fs::path> lowers = LowerDirs(store_, image);
     WritableRootfs dest_view(lowers, scratch.path() / "dest");
 
@@ -259,7 +238,7 @@ class StepRun {
   }
 
   void Execute(Image& image) {
-    ScratchDir scratch(store_);
+    ScratchDir scratch(store_, "step");
     RunSpec spec;
     spec.args = RunArgv(step_, image.config);
     spec.lower_dirs = LowerDirs(store_, image);
