@@ -21,7 +21,6 @@
 #include "cli/flags.h"
 #include "cli/generate.h"
 #include "cli/input_hashing.h"
-#include "cli/input_hashing.h"
 #include "cli/progress_display.h"
 #include "cli/store_resolver.h"
 #include "engine/image_config.h"
@@ -297,7 +296,12 @@ int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache
     ~LockCloser() { close(fd); }
   } closer{lock};
   // In this process rather than as ninja's first edge: one program start less per build.
-  for (const HashEdge& edge : build.hashing) HashInputSets(dir, edge.selections);
+  for (const HashEdge& edge : build.hashing) {
+    std::vector<std::pair<const StepGraph*, std::string>> selections;
+    for (const HashSelection& s : edge.selections)
+      selections.emplace_back(&build.graphs.at(s.image), s.steps);
+    HashInputSets(dir, selections);
+  }
   int events[2], output[2];
   if (pipe(events) != 0 || pipe2(output, O_CLOEXEC) != 0)
     throw std::runtime_error("cannot create a pipe");

@@ -17,9 +17,8 @@ namespace {
 /// Files whose change must regenerate build.ninja. Directories are included so that an ignore
 /// file created later (which changes the directory's mtime) is noticed.
 std::vector<std::string> RegenerateInputs(const std::filesystem::path& dir,
-                                          const BuildRequest& request) {
-  std::vector<std::string> inputs = {(dir / kRequestFile).string(),
-                                     ImageStore(request.store_root).DeletionStamp().string()};
+                                          const BuildRequest& request, const ImageStore& store) {
+  std::vector<std::string> inputs = {(dir / kRequestFile).string(), store.DeletionStamp().string()};
   for (const ImageRequest& image : request.images) {
     const std::filesystem::path dockerfile(image.dockerfile);
     inputs.push_back(image.dockerfile);
@@ -54,8 +53,7 @@ void ForgetIfImageGone(const ImageStore& store, const std::filesystem::path& fil
 
 }  // namespace
 
-void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const std::string& store_root) {
-  const ImageStore store(store_root);
+void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const ImageStore& store) {
   const std::filesystem::path checked = dir / "deletions.checked";
   std::error_code ec;
   const auto deleted_at = std::filesystem::last_write_time(store.DeletionStamp(), ec);
@@ -102,7 +100,8 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   }
 
   std::filesystem::create_directories(dir);
-  ForgetResultsOfDeletedImages(dir, request.store_root);
+  const ImageStore store(request.store_root);
+  ForgetResultsOfDeletedImages(dir, store);
   WriteIfChanged(dir / kRequestFile, BuildRequestToJson(request).dump(2) + "\n");
   std::vector<NinjaImage> images;
   for (size_t i = 0; i < graphs.size(); ++i) {
@@ -113,10 +112,10 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   NinjaOptions options;
   options.kiln = KilnProgramPath();
   options.build_dir = std::filesystem::absolute(dir).string();
-  options.regenerate_inputs = RegenerateInputs(dir, request);
+  options.regenerate_inputs = RegenerateInputs(dir, request, store);
   options.image_inputs = {kRequestFile};
   options.run_jobs = request.run_jobs;
-  options.tag_index = (ImageStore(request.store_root).OciDir() / "index.json").string();
+  options.tag_index = (store.OciDir() / "index.json").string();
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
   options.for_driver = true;
   WriteIfChanged(dir / kDriverNinjaFile, WriteNinjaFile(images, options));

@@ -10,6 +10,10 @@
 #include "frontend/step_graph.h"
 #include "generators/ninja_writer.h"
 
+namespace kiln {
+class ImageStore;
+}
+
 namespace kiln::cli {
 
 /// Lowers each image (throws DockerfileError) and writes the build directory `dir` (build.ninja
@@ -23,7 +27,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
 /// Removes the step results and image ids in build directory `dir` whose image has been
 /// deleted from the store since the last check, so that ninja makes them again. Cheap when
 /// nothing was deleted: two stats.
-void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const std::string& store_root);
+void ForgetResultsOfDeletedImages(const std::filesystem::path& dir, const ImageStore& store);
 
 /// The absolute path of the running kiln program, which the generated edges call.
 std::string KilnProgramPath();

@@ -80,23 +80,16 @@ void WriteInputDigests(const std::filesystem::path& dir, const StepGraph& graph,
 
 }  // namespace
 
-void HashInputSets(const std::filesystem::path& dir, const std::vector<std::string>& selections) {
-  std::vector<std::pair<StepGraph, std::string>> graphs;  // with their step ids
-  for (const std::string& selection : selections) {
-    const size_t colon = selection.rfind(':');
-    if (colon == std::string::npos) throw UsageError("--select wants GRAPH:STEP,STEP...");
-    graphs.emplace_back(
-        StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(dir / selection.substr(0, colon)))),
-        selection.substr(colon + 1));
-  }
-  if (graphs.empty()) return;
+void HashInputSets(const std::filesystem::path& dir,
+                   const std::vector<std::pair<const StepGraph*, std::string>>& selections) {
+  if (selections.empty()) return;
   // The generator groups graphs by context and ignore rules: one scan serves them all.
-  const StepGraph& first = graphs.front().first;
+  const StepGraph& first = *selections.front().first;
   const PathMatcher matcher = MakePathMatcher(first.ignore_patterns);
   FileHashCache cache = FileHashCache::Load(dir / "hash-cache");
   const std::vector<ContextEntry> entries = ScanContext(first.context, matcher, &cache);
   cache.Save();
-  for (const auto& [graph, ids] : graphs) WriteInputDigests(dir, graph, ids, entries, matcher);
+  for (const auto& [graph, ids] : selections) WriteInputDigests(dir, *graph, ids, entries, matcher);
 }
 
 int RunHashEdge(const std::vector<std::string>& args) {
@@ -104,7 +97,19 @@ int RunHashEdge(const std::vector<std::string>& args) {
   FlagSet flags;
   flags.Strings("select", 0, &selections);
   flags.Parse(args);
-  HashInputSets(".", selections);
+  std::vector<StepGraph> graphs;
+  std::vector<std::string> ids;
+  graphs.reserve(selections.size());  // the pointers below must stay valid
+  for (const std::string& selection : selections) {
+    const size_t colon = selection.rfind(':');
+    if (colon == std::string::npos) throw UsageError("--select wants GRAPH:STEP,STEP...");
+    graphs.push_back(
+        StepGraphFromJson(nlohmann::json::parse(ReadWholeFile(selection.substr(0, colon)))));
+    ids.push_back(selection.substr(colon + 1));
+  }
+  std::vector<std::pair<const StepGraph*, std::string>> selected;
+  for (size_t i = 0; i < graphs.size(); ++i) selected.emplace_back(&graphs[i], ids[i]);
+  HashInputSets(".", selected);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/context_scanner.h"
@@ -23,10 +24,11 @@ ContextSources ContextSourcesOf(const Step& step);
 /// files that changed: one "hash mode uid:gid path" line per entry.
 std::string InputListText(const std::vector<ContextEntry>& entries);
 
-/// Scans the context the graphs named in `selections` ("GRAPH_FILE:STEP,STEP", relative to the
-/// build directory `dir`) share and writes each listed step's input digest (and its list)
-/// when it changed. Throws, naming the Dockerfile line, when a source is missing.
-void HashInputSets(const std::filesystem::path& dir, const std::vector<std::string>& selections);
+/// Scans the context the `selections` (graph, "STEP,STEP") share and writes each listed step's
+/// input digest (and its list) into the build directory `dir` when it changed. Throws, naming
+/// the Dockerfile line, when a source is missing.
+void HashInputSets(const std::filesystem::path& dir,
+                   const std::vector<std::pair<const StepGraph*, std::string>>& selections);
 
 /// `kiln internal hash --select GRAPH:N,M... [--select ...]`, run by ninja in the build
 /// directory: scans the context the graphs share (same directory, same ignore rules) once and

@@ -110,7 +110,8 @@ int LastStepOf(const StepGraph& graph, int stage) {
 void WriteHashEdges(std::ostream& out, const std::vector<NinjaImage>& images, bool for_driver) {
   for (const HashEdge& edge : HashEdges(images)) {
     std::string selections;
-    for (const std::string& s : edge.selections) selections.append(" --select ").append(s);
+    for (const HashSelection& s : edge.selections)
+      selections.append(" --select ").append(s.graph_file).append(":").append(s.steps);
     out << "build";
     for (const std::string& o : edge.outputs) out << " " << o;
     out << ": hash" << (for_driver ? "" : " | always") << "\n  select = " << NinjaEscape(selections)
@@ -124,7 +125,8 @@ std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images) {
   std::vector<HashEdge> edges;
   std::map<std::string, size_t> by_group;  // context and ignore rules -> index in edges
   std::set<std::string> written;
-  for (const NinjaImage& image : images) {
+  for (size_t index = 0; index < images.size(); ++index) {
+    const NinjaImage& image = images[index];
     const StepGraph& graph = *image.graph;
     KeyBuilder group;
     group.Add(graph.context);
@@ -139,7 +141,7 @@ std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images) {
       steps.append(steps.empty() ? "" : ",").append(std::to_string(step.id));
     }
     if (!steps.empty())
-      edges[by_group.at(group.Hex())].selections.push_back(image.graph_file + ":" + steps);
+      edges[by_group.at(group.Hex())].selections.push_back({index, image.graph_file, steps});
   }
   return edges;
 }

@@ -45,10 +45,15 @@ std::vector<std::string> StepEdgeKeys(const StepGraph& graph);
 std::string InputSetKey(const StepGraph& graph, const Step& step);
 
 /// The context hashing of a build: one per context directory and ignore rules.
+struct HashSelection {
+  size_t image = 0;        ///< index of the image (and its graph) in WriteNinjaFile's list
+  std::string graph_file;  ///< that image's NinjaImage::graph_file
+  std::string steps;       ///< ids of the steps whose inputs to digest: "1,4"
+};
 struct HashEdge {
   std::string context;
-  std::vector<std::string> outputs;     ///< digest stamps (InputDigestPath)
-  std::vector<std::string> selections;  ///< "GRAPH_FILE:STEP,STEP" for each graph it serves
+  std::vector<std::string> outputs;       ///< digest stamps (InputDigestPath)
+  std::vector<HashSelection> selections;  ///< one per graph it serves
 };
 std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images);
 

@@ -136,7 +136,10 @@ TEST_CASE("the driver's file has no regenerate edge and hashes only when asked",
   REQUIRE(edges.size() == 1);
   CHECK(edges[0].context == "/ctx");
   CHECK(edges[0].outputs == std::vector<std::string>{input});
-  CHECK(edges[0].selections == std::vector<std::string>{"graphs/app.json:1"});
+  REQUIRE(edges[0].selections.size() == 1);
+  CHECK(edges[0].selections[0].image == 0);
+  CHECK(edges[0].selections[0].graph_file == "graphs/app.json");
+  CHECK(edges[0].selections[0].steps == "1");
 }
 
 TEST_CASE("images sharing a context share one hashing edge", "[ninja_writer]") {
