@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
@@ -13,8 +14,8 @@ namespace {
 constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
 /// The largest mmap threshold glibc accepts on 64-bit systems.
 constexpr int kMaxMmapThreshold = 32 << 20;
-/// Larger than what is left at the top of a fresh heap, so that allocating it grows the heap.
-constexpr std::size_t kProbe = std::size_t{1} << 20;
+/// At least this much is asked for to grow the heap: small requests may be served from the bins.
+constexpr std::size_t kMinProbe = std::size_t{64} << 10;
 /// glibc's default M_TOP_PAD.
 constexpr int kDefaultTopPad = 128 << 10;
 
@@ -26,13 +27,15 @@ void PrepareBulkHeap(std::size_t bytes) {
   mallopt(M_MMAP_THRESHOLD, kMaxMmapThreshold);
   mallopt(M_TRIM_THRESHOLD, static_cast<int>(bytes * 2));
   mallopt(M_TOP_PAD, static_cast<int>(bytes));
-  void* probe = std::malloc(kProbe);
+  // Just more than the free space at the top of the heap: malloc must grow the heap, and the
+  // only new page it writes to (the header of the new top) is right after the old end.
+  const std::size_t size = std::max(mallinfo2().keepcost + 1, kMinProbe);
+  void* probe = std::malloc(size);
   if (probe == nullptr) return;
-  // malloc wrote chunk headers at the probe's start and end: the huge pages begin past them
-  // (a 2 MiB range with a 4 KiB page already in it is not given a huge page anyway).
-  const auto used_end = reinterpret_cast<std::uintptr_t>(probe) + kProbe + 4096;
+  const auto written_end = reinterpret_cast<std::uintptr_t>(probe) + size + 4096;
   std::free(probe);
-  const auto start = (used_end + kHugePage - 1) & ~(kHugePage - 1);
+  // A 2 MiB range with a 4 KiB page already in it gets no huge page: start past the written one.
+  const auto start = (written_end + kHugePage - 1) & ~(kHugePage - 1);
   const auto end = reinterpret_cast<std::uintptr_t>(sbrk(0)) & ~(kHugePage - 1);
   if (end > start)
     madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // advice only
