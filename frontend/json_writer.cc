@@ -1,5 +1,9 @@
 #include "frontend/json_writer.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 namespace kiln {
 namespace {
 
@@ -29,6 +33,36 @@ size_t Utf8SequenceLength(std::string_view text) {
   return length;
 }
 
+/// Index of the first byte at or after `from` that JSON text cannot hold as it is (a control
+/// character, '"', '\\' or a byte of a multi-byte UTF-8 sequence, checked apart); text.size()
+/// when there is none. Eight bytes at a time: most text needs no escaping at all.
+size_t FindSpecial(std::string_view text, size_t from) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  size_t i = from;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    // The high bit of each byte of `special` says: < 0x20, '"', '\\' or >= 0x80 (SWAR tests; a
+    // borrow can flag a byte above a flagged one, never below it, so the lowest flag is exact).
+    const uint64_t quote = word ^ (kOnes * '"');
+    const uint64_t backslash = word ^ (kOnes * '\\');
+    const uint64_t special = (((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) |
+                              ((backslash - kOnes) & ~backslash) | word) &
+                             kHighs;
+    if (special != 0) {
+      const int bit = std::endian::native == std::endian::little ? std::countr_zero(special)
+                                                                 : std::countl_zero(special);
+      return i + static_cast<size_t>(bit) / 8;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return i;
+  }
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -37,12 +71,7 @@ void AppendJsonString(std::string_view text, std::string* out) {
   size_t i = 0;
   while (i < text.size()) {
     // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
-    while (run < text.size()) {
-      const unsigned char c = static_cast<unsigned char>(text[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    const size_t run = FindSpecial(text, i);
     out->append(text.data() + i, run - i);
     i = run;
     if (i == text.size()) break;
@@ -101,8 +130,16 @@ void JsonWriter::Flush() {
 }
 
 void JsonWriter::Newline(size_t depth) {
-  out_->push_back('\n');
-  out_->append(depth * static_cast<size_t>(indent_), ' ');
+  // Copied from a line of spaces rather than filled character by character.
+  static constexpr std::string_view kSpaces =
+      "\n                                                                ";
+  size_t width = depth * static_cast<size_t>(indent_) + 1;
+  out_->append(kSpaces.data(), std::min(width, kSpaces.size()));
+  for (width -= std::min(width, kSpaces.size()); width > 0;) {
+    const size_t part = std::min(width, kSpaces.size() - 1);
+    out_->append(kSpaces.data() + 1, part);
+    width -= part;
+  }
 }
 
 void JsonWriter::BeforeValue() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <set>
 
@@ -76,7 +77,8 @@ std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) 
 /// strings length-prefixed (`3:abc`) so that no two different values give the same text.
 class KeyWriter {
  public:
-  const std::string& text() const { return text_; }
+  /// Writes to `*text`, cleared first.
+  explicit KeyWriter(std::string* text) : text_(*text) { text_.clear(); }
 
   void Text(const char* name, std::string_view value) {
     if (value.empty()) return;
@@ -130,20 +132,24 @@ class KeyWriter {
     text_ += '=';
   }
   void String(std::string_view value) {
-    text_ += std::to_string(value.size());
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value.size()).ptr;
+    text_.append(digits, end);
     text_ += ':';
     text_ += value;
   }
 
-  std::string text_;
+  std::string& text_;
 };
 
 /// Everything in `step` that decides its result, without positions, ids, the shown text or
 /// stage numbers (another target of the same Dockerfile numbers stages differently: only
 /// whether a stage is used counts). run_env is left out: build_args holds the values that
 /// matter, and undeclared proxies do not.
-std::string KeyText(const Step& step) {
-  KeyWriter key;
+/// `scratch` is working space, reused from step to step so the text grows only once; the
+/// result is an exact-size copy of it.
+std::string KeyText(const Step& step, std::string* scratch) {
+  KeyWriter key(scratch);
   key.Text("kind", StepKindName(step.kind));
   key.Text("instruction", step.instruction);
   key.PairList("build_args", step.build_args);
@@ -195,7 +201,7 @@ std::string KeyText(const Step& step) {
     key.Number("retries", check.retries);
     key.Close();
   }
-  return key.text();
+  return *scratch;
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
@@ -233,7 +239,10 @@ class ScopeExpander : public WordExpander {
 class Lowerer {
  public:
   Lowerer(const SyntaxTree& tree, const LowerOptions& options)
-      : tree_(tree), options_(options), args_(options.build_args, options.platform) {}
+      : tree_(tree),
+        options_(options),
+        args_(options.build_args, options.platform),
+        proxies_(args_.GivenProxyArgs()) {}
 
   StepGraph Run() {
     CollectStageNames();
@@ -431,7 +440,8 @@ class Lowerer {
 
   void LowerInstruction(const SyntaxTree& tree, const Node& node, int line) {
     ScopeExpander expander(tree, node, Current().scope);
-    const Instruction typed = ParseInstruction(node, tree, &expander);
+    // Its parts are moved into the step.
+    Instruction typed = ParseInstruction(node, tree, &expander);
     // Before the instruction runs: the ENV it sets must not shadow the args it read.
     std::map<std::string, std::string> used_args;
     const bool expands = ExpandsVariables(node.instruction);
@@ -441,37 +451,37 @@ class Lowerer {
         Overloaded{
             [&](const FromInstruction&) {},
             [&](const ArgInstruction& arg) { LowerArg(arg); },
-            [&](const RunInstruction& run) { LowerRun(tree, node, run, line, expander); },
+            [&](RunInstruction& run) { LowerRun(tree, node, std::move(run), line, expander); },
             [&](const CmdInstruction& cmd) { LowerCommand("CMD", cmd.command, line); },
             [&](const EntrypointInstruction& entrypoint) {
               LowerCommand("ENTRYPOINT", entrypoint.command, line);
             },
-            [&](const CopyInstruction& copy) {
+            [&](CopyInstruction& copy) {
               Step& step = LowerTransfer(tree, node, StepKind::kCopy, copy, line);
               step.parents = copy.parents;
               step.text = TransferText(step, copy.from);
             },
-            [&](const AddInstruction& add) {
+            [&](AddInstruction& add) {
               Step& step = LowerTransfer(tree, node, StepKind::kAdd, add, line);
               step.checksum = add.checksum;
               step.keep_git_dir = add.keep_git_dir;
               step.text = TransferText(step, add.from);
             },
             [&](const EnvInstruction& env) { LowerEnv(env, line); },
-            [&](const LabelInstruction& label) {
+            [&](LabelInstruction& label) {
               Step& step = NewStep(StepKind::kConfig, "LABEL", line);
-              step.labels = label.labels;
               step.text = "LABEL" + PairsText(label.labels);
+              step.labels = std::move(label.labels);
             },
-            [&](const ExposeInstruction& expose) {
+            [&](ExposeInstruction& expose) {
               Step& step = NewStep(StepKind::kConfig, "EXPOSE", line);
-              step.args = expose.ports;
               step.text = "EXPOSE" + WordsText(expose.ports);
+              step.args = std::move(expose.ports);
             },
-            [&](const VolumeInstruction& volume) {
+            [&](VolumeInstruction& volume) {
               Step& step = NewStep(StepKind::kConfig, "VOLUME", line);
-              step.args = volume.paths;
               step.text = "VOLUME" + WordsText(volume.paths);
+              step.args = std::move(volume.paths);
             },
             [&](const UserInstruction& user) { LowerValue("USER", user.user, line); },
             [&](const WorkdirInstruction& workdir) { LowerWorkdir(workdir, line); },
@@ -514,15 +524,16 @@ class Lowerer {
     }
   }
 
-  void LowerRun(const SyntaxTree& tree, const Node& node, const RunInstruction& run, int line,
+  void LowerRun(const SyntaxTree& tree, const Node& node, RunInstruction run, int line,
                 const ScopeExpander& expander) {
     Step& step = NewStep(StepKind::kRun, "RUN", line);
-    step.command = run.command.args;
+    step.command = std::move(run.command.args);
     step.shell_form = run.command.shell_form;
-    step.network = run.network;
-    step.security = run.security;
-    step.inline_files = run.heredocs;
-    for (RunMount mount : run.mounts) {
+    step.network = std::move(run.network);
+    step.security = std::move(run.security);
+    step.inline_files = std::move(run.heredocs);
+    step.mounts.reserve(run.mounts.size());
+    for (RunMount& mount : run.mounts) {
       // No target (a secret given as env= only) means no file: nothing to resolve.
       if (!mount.target.empty()) mount.target = ResolvePath(Current().workdir, mount.target);
       if (!mount.from_image.empty()) {
@@ -548,7 +559,7 @@ class Lowerer {
   /// The environment a RUN sees: the proxy build args given, overridden by `build_args`, in name
   /// order, without the names the stage's ENV sets (ENV wins).
   std::vector<std::pair<std::string, std::string>> RunEnv(const Variables& build_args) {
-    const Variables proxies = args_.GivenProxyArgs();
+    const Variables& proxies = proxies_;
     std::vector<std::pair<std::string, std::string>> env;
     env.reserve(proxies.size() + build_args.size());
     const auto add = [&](const std::pair<const std::string, std::string>& entry) {
@@ -572,16 +583,17 @@ class Lowerer {
     step.text = keyword + " " + ShownCommand(command.args, command.shell_form);
   }
 
+  /// Moves the parts of `transfer` into the new step.
   Step& LowerTransfer(const SyntaxTree& tree, const Node& node, StepKind kind,
-                      const FileTransfer& transfer, int line) {
+                      FileTransfer& transfer, int line) {
     Step& step = NewStep(kind, node.instruction, line);
-    step.sources = transfer.sources;
-    step.destination = transfer.destination;
-    step.chown = transfer.chown;
-    step.chmod = transfer.chmod;
+    step.sources = std::move(transfer.sources);
+    step.destination = std::move(transfer.destination);
+    step.chown = std::move(transfer.chown);
+    step.chmod = std::move(transfer.chmod);
     step.link = transfer.link;
-    step.excludes = transfer.excludes;
-    step.inline_files = transfer.heredocs;
+    step.excludes = std::move(transfer.excludes);
+    step.inline_files = std::move(transfer.heredocs);
     if (!transfer.from.empty()) {
       step.from_stage = StageReference(transfer.from, tree, node, node.instruction + " --from");
       if (step.from_stage >= 0)
@@ -696,6 +708,7 @@ class Lowerer {
     }
     // graph_ is done with: its steps are compacted in place (a kept step never moves to a
     // higher index) and handed over, so the large Steps are not copied to a second vector.
+    std::string key_scratch;
     for (Step& old : graph_.steps) {
       const int id = step_map[old.id];
       if (id < 0) continue;
@@ -707,7 +720,7 @@ class Lowerer {
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
-      step.key_text = KeyText(step);
+      step.key_text = KeyText(step, &key_scratch);
     }
     graph_.steps.resize(next_step);
     out.steps = std::move(graph_.steps);
@@ -727,6 +740,7 @@ class Lowerer {
   const SyntaxTree& tree_;
   const LowerOptions& options_;
   BuildArgs args_;
+  const Variables proxies_;  ///< args_.GivenProxyArgs(), the same for every RUN
   StepGraph graph_;
   std::vector<StageState> states_;
   std::vector<std::string> stage_names_;  ///< every stage's name in order, "" when unnamed

@@ -50,6 +50,26 @@ TEST_CASE("JsonWriter matches nlohmann's dump in every layout", "[json_writer]")
   }
 }
 
+TEST_CASE("AppendJsonString escapes a special byte at any place in a long run", "[json_writer]") {
+  // The scan reads eight bytes at a time: every offset in and around a word, every kind of byte
+  // that must be escaped (and the neighbours of those that must not), before plain bytes.
+  const std::string specials[] = {"\"", "\\", "\n", "\x01", "\x1f",     " ",   "!",
+                                  "#",  "[",  "]",  "\x7f", "\xC3\xA9", "\xE9"};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at < 20; ++at) {
+      for (size_t after : {size_t{0}, size_t{3}, size_t{9}}) {
+        const std::string text = std::string(at, 'a') + special + std::string(after, 'b');
+        INFO("special " << static_cast<int>(static_cast<unsigned char>(special[0])) << " at " << at
+                        << " then " << after);
+        std::string out;
+        AppendJsonString(text, &out);
+        CHECK(out ==
+              nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+    }
+  }
+}
+
 TEST_CASE("JsonWriter replaces bytes that are not UTF-8", "[json_writer]") {
   const std::string replacement = "\xEF\xBF\xBD";
   struct Case {
