@@ -18,9 +18,11 @@
 #include <thread>
 
 #include "cli/build_request.h"
+#include "cli/bulk_heap.h"
 #include "cli/flags.h"
 #include "cli/generate.h"
 #include "cli/input_hashing.h"
+#include "cli/ninja_fingerprint.h"
 #include "cli/progress_display.h"
 #include "cli/store_resolver.h"
 #include "engine/image_config.h"
@@ -302,6 +304,9 @@ int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache
       selections.emplace_back(&build.graphs.at(s.image), s.steps);
     HashInputSets(dir, selections);
   }
+  // When nothing ninja looks at changed since it last finished, it would only say so.
+  if (!no_cache && NinjaIsUpToDate(dir, kDriverNinjaFile, build.targets)) return 0;
+  ForgetNinjaFingerprint(dir);  // a failed or interrupted run must never look up to date
   int events[2], output[2];
   if (pipe(events) != 0 || pipe2(output, O_CLOEXEC) != 0)
     throw std::runtime_error("cannot create a pipe");
@@ -379,7 +384,9 @@ int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache
   }
   cv.notify_all();
   ticker.join();
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  if (exit_code == 0) RecordNinjaFingerprint(dir, kDriverNinjaFile, build.targets);
+  return exit_code;
 }
 
 /// What ninja printed, less its own bookkeeping (failed edge names and command lines); what is
@@ -446,6 +453,8 @@ int ReportError(const std::string& command, const std::exception& e) {
 }  // namespace
 
 int RunBuildCommand(const std::vector<std::string>& args) {
+  // The scan of a large context makes an entry per file, all at once.
+  PrepareBulkHeap(std::size_t{32} << 20);
   BuildFlags flags(false);
   try {
     const std::vector<std::string> positional = flags.set.Parse(args);

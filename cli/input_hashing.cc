@@ -30,9 +30,10 @@ ContextSources ContextSourcesOf(const Step& step) {
   return result;
 }
 
-std::string InputListText(const std::vector<ContextEntry>& entries) {
+std::string InputListText(const std::vector<const ContextEntry*>& entries) {
   std::string text;
-  for (const ContextEntry& e : entries) {
+  for (const ContextEntry* entry : entries) {
+    const ContextEntry& e = *entry;
     char mode[16];
     std::snprintf(mode, sizeof mode, "%c%04o", EntryTypeCode(e.type), e.mode);
     text.append(e.content_hash.empty() ? e.link_target : e.content_hash)
@@ -60,9 +61,10 @@ void WriteInputDigests(const std::filesystem::path& dir, const StepGraph& graph,
   for (std::string id; std::getline(list, id, ',');) {
     const Step& step = graph.steps.at(std::stoi(id));
     const ContextSources sources = ContextSourcesOf(step);
-    std::vector<ContextEntry> inputs;
+    std::vector<const ContextEntry*> inputs;
     try {
-      inputs = SelectEntries(entries, sources.sources, sources.excludes, matcher, step.instruction);
+      inputs =
+          SelectEntryRefs(entries, sources.sources, sources.excludes, matcher, step.instruction);
     } catch (const std::exception& e) {
       throw std::runtime_error(graph.dockerfile + ":" + std::to_string(step.line) + ": " +
                                step.text + ": " + e.what());

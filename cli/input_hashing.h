@@ -22,7 +22,7 @@ ContextSources ContextSourcesOf(const Step& step);
 
 /// The text of the `<out>.list` file kept beside a digest stamp so `--explain` can name the
 /// files that changed: one "hash mode uid:gid path" line per entry.
-std::string InputListText(const std::vector<ContextEntry>& entries);
+std::string InputListText(const std::vector<const ContextEntry*>& entries);
 
 /// Scans the context the `selections` (graph, "STEP,STEP") share and writes each listed step's
 /// input digest (and its list) into the build directory `dir` when it changed. Throws, naming

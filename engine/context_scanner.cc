@@ -7,8 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "engine/file_hash_cache.h"
 #include "engine/hash.h"
@@ -49,67 +55,154 @@ class DirStream {
   DIR* dir_ = nullptr;
 };
 
-class Scanner {
- public:
-  Scanner(const PathMatcher& matcher, FileHashCache& cache, std::vector<ContextEntry>& out)
-      : matcher_(matcher), cache_(cache), out_(out) {}
+/// What hashing a regular file needs from its lstat: the scan stats in parallel, and hashes
+/// afterwards in path order (the order the hash cache is saved in, so its lookups stay cheap).
+struct FileStat {
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime, ctime;
 
-  /// Appends the entries below the directory `name` of `parent_fd`; `path_` holds its path.
-  void ScanDirectory(int parent_fd, const char* name) {
-    DirStream dir(parent_fd, name, path_.empty() ? std::string(".") : path_);
-    const size_t base_length = path_.size();
-    while (const char* child = dir.Next()) {
-      if (base_length != 0) path_ += '/';
-      path_ += child;
-      ScanEntry(dir.fd(), child);
-      path_.resize(base_length);
-    }
+  explicit FileStat(const struct stat& st)
+      : dev(st.st_dev), ino(st.st_ino), size(st.st_size), mtime(st.st_mtim), ctime(st.st_ctim) {}
+  struct stat ToStat() const {
+    struct stat st {};
+    st.st_mode = S_IFREG;
+    st.st_dev = dev;
+    st.st_ino = ino;
+    st.st_size = size;
+    st.st_mtim = mtime;
+    st.st_ctim = ctime;
+    return st;
+  }
+};
+
+/// Entries found by one scanning thread; `stats[i]` belongs to `entries[i]` (regular files only).
+struct ScanOutput {
+  std::deque<ContextEntry> entries;  // a deque: growing moves nothing
+  std::deque<std::optional<FileStat>> stats;
+};
+
+/// Walks a context with a few threads sharing a queue of directories. Each directory is listed
+/// and its entries stat'ed by one thread; the system calls, most of a scan's cost, spread over
+/// the cores. An excluded directory entered for its ignore exceptions is walked whole by the
+/// thread that found it, which alone can tell whether anything below it was kept.
+class ParallelScanner {
+ public:
+  ParallelScanner(int root_fd, const PathMatcher& matcher) : root_fd_(root_fd), matcher_(matcher) {}
+
+  /// Scans everything below the root with `threads` threads (the caller's among them).
+  std::vector<ScanOutput> Run(unsigned threads) {
+    queue_.emplace_back();  // the root
+    std::vector<ScanOutput> outputs(threads);
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([&, i] { Work(outputs[i]); });
+    Work(outputs[0]);
+    for (std::thread& t : helpers) t.join();
+    if (error_) std::rethrow_exception(error_);
+    return outputs;
   }
 
  private:
-  void ScanEntry(int dir_fd, const char* name) {
-    struct stat st;
-    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("cannot stat", path_);
-    const bool is_dir = S_ISDIR(st.st_mode);
-    if (matcher_.Excludes(path_)) {
-      if (!is_dir || !matcher_.MayIncludeUnder(path_)) return;
-      const size_t before = out_.size();
-      ScanDirectory(dir_fd, name);
-      if (out_.size() != before) out_.push_back(MakeEntry(dir_fd, name, st));
-      return;
+  void Work(ScanOutput& out) {
+    for (;;) {
+      std::string dir;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || busy_ == 0 || error_; });
+        if (error_ || queue_.empty()) return;
+        dir = std::move(queue_.front());
+        queue_.pop_front();
+        ++busy_;
+      }
+      try {
+        std::string path = dir;
+        ScanDirectory(root_fd_, dir.empty() ? "." : dir.c_str(), path, out, true);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --busy_;
+      }
+      cv_.notify_all();
     }
-    out_.push_back(MakeEntry(dir_fd, name, st));
-    if (is_dir) ScanDirectory(dir_fd, name);
   }
 
-  ContextEntry MakeEntry(int dir_fd, const char* name, const struct stat& st) {
-    ContextEntry entry;
-    entry.path = path_;
+  /// Appends the entries below the directory `name` of `parent_fd`, whose path is `path`. Its
+  /// subdirectories go to the queue when `share` is set, else are walked here.
+  void ScanDirectory(int parent_fd, const char* name, std::string& path, ScanOutput& out,
+                     bool share) {
+    DirStream dir(parent_fd, name, path.empty() ? std::string(".") : path);
+    const size_t base_length = path.size();
+    while (const char* child = dir.Next()) {
+      if (base_length != 0) path += '/';
+      path += child;
+      ScanEntry(dir.fd(), child, path, out, share);
+      path.resize(base_length);
+    }
+  }
+
+  void ScanEntry(int dir_fd, const char* name, std::string& path, ScanOutput& out, bool share) {
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) ThrowErrno("cannot stat", path);
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (matcher_.Excludes(path)) {
+      if (!is_dir || !matcher_.MayIncludeUnder(path)) return;
+      const size_t before = out.entries.size();
+      ScanDirectory(dir_fd, name, path, out, false);
+      if (out.entries.size() != before) AddEntry(dir_fd, name, path, st, out);
+      return;
+    }
+    AddEntry(dir_fd, name, path, st, out);
+    if (!is_dir) return;
+    if (!share) {
+      ScanDirectory(dir_fd, name, path, out, false);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(path);
+    }
+    cv_.notify_one();
+  }
+
+  void AddEntry(int dir_fd, const char* name, const std::string& path, const struct stat& st,
+                ScanOutput& out) {
+    ContextEntry& entry = out.entries.emplace_back();
+    entry.path = path;
     entry.type = EntryTypeFromMode(st.st_mode);
     entry.mode = st.st_mode & 07777;
     entry.uid = st.st_uid;
     entry.gid = st.st_gid;
     if (entry.type == EntryType::kRegular) {
       entry.size = static_cast<uint64_t>(st.st_size);
-      entry.content_hash = cache_.Hash(dir_fd, name, path_, st);
-    } else if (entry.type == EntryType::kSymlink) {
+      out.stats.emplace_back(st);
+      return;
+    }
+    out.stats.emplace_back();
+    if (entry.type == EntryType::kSymlink) {
       entry.link_target.resize(static_cast<size_t>(st.st_size) + 1);
       const ssize_t n =
           readlinkat(dir_fd, name, entry.link_target.data(), entry.link_target.size());
-      if (n < 0) ThrowErrno("cannot read symlink", path_);
+      if (n < 0) ThrowErrno("cannot read symlink", path);
       entry.link_target.resize(static_cast<size_t>(n));
     }
-    return entry;
   }
 
+  const int root_fd_;
   const PathMatcher& matcher_;
-  FileHashCache& cache_;
-  std::vector<ContextEntry>& out_;
-  std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;  ///< directories to list, relative to the root
+  int busy_ = 0;                   ///< threads listing a directory
+  std::exception_ptr error_;
 };
 
-bool ByPath(const ContextEntry& a, const ContextEntry& b) {
-  return a.path < b.path;
+/// How many threads scan: the cores, up to a few (past that the file system is the limit).
+unsigned ScanThreads() {
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
 }
 
 /// Entry lookups over a sorted entry list.
@@ -181,15 +274,12 @@ class Selector {
     return found || !matched.empty();
   }
 
-  std::vector<ContextEntry> Take() {
-    // The index is sorted by path with unique paths, so address order is path order: sorting
-    // and deduplicating pointers is cheap, and each entry is copied once.
+  /// The selected entries, sorted by path, each once.
+  std::vector<const ContextEntry*> Take() {
+    // The index is sorted by path with unique paths, so address order is path order.
     std::sort(selected_.begin(), selected_.end());
     selected_.erase(std::unique(selected_.begin(), selected_.end()), selected_.end());
-    std::vector<ContextEntry> entries;
-    entries.reserve(selected_.size());
-    for (const ContextEntry* entry : selected_) entries.push_back(*entry);
-    return entries;
+    return std::move(selected_);
   }
 
  private:
@@ -263,27 +353,45 @@ EntryType EntryTypeFromMode(uint32_t st_mode) {
 std::vector<ContextEntry> ScanContext(const std::filesystem::path& root, const PathMatcher& matcher,
                                       FileHashCache* cache) {
   FileHashCache memory_only;
-  std::vector<ContextEntry> entries;
-  if (cache) entries.reserve(cache->size() + cache->size() / 8);
-  Scanner scanner(matcher, cache ? *cache : memory_only, entries);
+  FileHashCache& hashes = cache ? *cache : memory_only;
   // Opening the root itself follows a symlink: the context may be given through one.
   const int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) ThrowErrno("cannot open build context", root.string());
-  try {
-    scanner.ScanDirectory(root_fd, ".");
-  } catch (...) {
-    close(root_fd);
-    throw;
+  struct RootCloser {
+    int fd;
+    ~RootCloser() { close(fd); }
+  } closer{root_fd};
+  std::vector<ScanOutput> outputs = ParallelScanner(root_fd, matcher).Run(ScanThreads());
+
+  struct Found {
+    std::string_view path;  // the sort key, next to the pointers: fewer cache misses
+    ContextEntry* entry;
+    const std::optional<FileStat>* stat;
+  };
+  std::vector<Found> found;
+  for (ScanOutput& out : outputs) {
+    for (size_t i = 0; i < out.entries.size(); ++i)
+      found.push_back({out.entries[i].path, &out.entries[i], &out.stats[i]});
   }
-  close(root_fd);
-  std::sort(entries.begin(), entries.end(), ByPath);
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.path < b.path; });
+  std::vector<ContextEntry> entries;
+  entries.reserve(found.size());
+  for (const Found& f : found) {
+    if (*f.stat) {
+      const struct stat st = (*f.stat)->ToStat();
+      f.entry->content_hash = hashes.Hash(root_fd, f.entry->path.c_str(), f.entry->path, st);
+    }
+    entries.push_back(std::move(*f.entry));
+  }
   return entries;
 }
 
-std::vector<ContextEntry> SelectEntries(const std::vector<ContextEntry>& entries,
-                                        const std::vector<std::string>& sources,
-                                        const std::vector<std::string>& excludes,
-                                        const PathMatcher& matcher, std::string_view instruction) {
+std::vector<const ContextEntry*> SelectEntryRefs(const std::vector<ContextEntry>& entries,
+                                                 const std::vector<std::string>& sources,
+                                                 const std::vector<std::string>& excludes,
+                                                 const PathMatcher& matcher,
+                                                 std::string_view instruction) {
   Selector selector(entries, excludes, matcher);
   for (const std::string& source : sources) {
     if (!selector.AddSource(source)) {
@@ -293,14 +401,28 @@ std::vector<ContextEntry> SelectEntries(const std::vector<ContextEntry>& entries
   return selector.Take();
 }
 
-std::string InputsDigest(const std::vector<ContextEntry>& entries) {
+std::vector<ContextEntry> SelectEntries(const std::vector<ContextEntry>& entries,
+                                        const std::vector<std::string>& sources,
+                                        const std::vector<std::string>& excludes,
+                                        const PathMatcher& matcher, std::string_view instruction) {
+  std::vector<ContextEntry> copies;
+  for (const ContextEntry* entry :
+       SelectEntryRefs(entries, sources, excludes, matcher, instruction))
+    copies.push_back(*entry);
+  return copies;
+}
+
+std::string InputsDigest(const std::vector<const ContextEntry*>& entries) {
+  auto by_path = [](const ContextEntry* a, const ContextEntry* b) { return a->path < b->path; };
   std::vector<const ContextEntry*> sorted;
-  sorted.reserve(entries.size());
-  for (const ContextEntry& entry : entries) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const ContextEntry* a, const ContextEntry* b) { return a->path < b->path; });
+  const std::vector<const ContextEntry*>* in_order = &entries;
+  if (!std::is_sorted(entries.begin(), entries.end(), by_path)) {  // selections come sorted
+    sorted = entries;
+    std::sort(sorted.begin(), sorted.end(), by_path);
+    in_order = &sorted;
+  }
   CacheKeyHasher hasher;
-  for (const ContextEntry* entry : sorted) {
+  for (const ContextEntry* entry : *in_order) {
     const char type = EntryTypeCode(entry->type);
     const uint32_t numbers[3] = {entry->mode, entry->uid, entry->gid};
     hasher.AddField(entry->path);
@@ -310,6 +432,13 @@ std::string InputsDigest(const std::vector<ContextEntry>& entries) {
     hasher.AddField(entry->content_hash);
   }
   return hasher.HexDigest();
+}
+
+std::string InputsDigest(const std::vector<ContextEntry>& entries) {
+  std::vector<const ContextEntry*> refs;
+  refs.reserve(entries.size());
+  for (const ContextEntry& entry : entries) refs.push_back(&entry);
+  return InputsDigest(refs);
 }
 
 }  // namespace kiln

@@ -49,13 +49,20 @@ struct ContextEntry {
 std::vector<ContextEntry> ScanContext(const std::filesystem::path& root, const PathMatcher& matcher,
                                       FileHashCache* cache);
 
-/// The entries a COPY/ADD reads for `sources` (patterns as written after expansion: "src/",
+/// The entries (pointers into `entries`) a COPY/ADD reads for `sources` (patterns as written after
+/// expansion: "src/",
 /// "*.txt", "a/b.c", "../x" (cleaned to "x"), "."), minus those matching `excludes` (--exclude,
 /// matched relative to each source directory, and against each matched source's path). A
 /// directory source brings everything below it; symlinks on the way to a source (including the
 /// source itself) are followed inside the root, and the entries they lead to are selected.
 /// `entries` must be sorted as ScanContext returns them. The result is sorted and unique.
 /// Throws SourceNotFoundError (Docker's classic message) for a source that matches nothing.
+std::vector<const ContextEntry*> SelectEntryRefs(const std::vector<ContextEntry>& entries,
+                                                 const std::vector<std::string>& sources,
+                                                 const std::vector<std::string>& excludes,
+                                                 const PathMatcher& matcher,
+                                                 std::string_view instruction = "COPY");
+/// SelectEntryRefs, as copies.
 std::vector<ContextEntry> SelectEntries(const std::vector<ContextEntry>& entries,
                                         const std::vector<std::string>& sources,
                                         const std::vector<std::string>& excludes,
@@ -64,6 +71,7 @@ std::vector<ContextEntry> SelectEntries(const std::vector<ContextEntry>& entries
 
 /// xxHash3-128 hex over (path, type, mode, uid, gid, symlink target, content hash) of `entries`,
 /// in path order (the input order does not matter); sizes and mtimes are not part of it.
+std::string InputsDigest(const std::vector<const ContextEntry*>& entries);
 std::string InputsDigest(const std::vector<ContextEntry>& entries);
 
 }  // namespace kiln

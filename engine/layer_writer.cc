@@ -24,6 +24,8 @@ namespace kiln {
 namespace {
 
 constexpr size_t kBufferSize = 1 << 20;
+/// Files from this size on are worth a read-ahead hint; for smaller ones it is one more call.
+constexpr off_t kSequentialHintSize = 1 << 20;
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 
@@ -51,19 +53,36 @@ struct Xattr {
   std::string value;
 };
 
-// Extended attributes of `path` (not followed), sorted by name, minus the ones that describe the
-// machine rather than the file (overlayfs internals, SELinux labels).
-std::vector<Xattr> ReadXattrs(const std::string& entry, const std::string& path, bool overlay_upper,
-                              bool* opaque) {
+/// Where an entry's extended attributes are read: its open descriptor when there is one (no
+/// path walk), else its path, not followed.
+struct XattrSource {
+  int fd = -1;
+  const std::string& path;
+
+  ssize_t List(char* buffer, size_t size) const {
+    return fd >= 0 ? ::flistxattr(fd, buffer, size) : ::llistxattr(path.c_str(), buffer, size);
+  }
+  ssize_t Get(const char* name, void* buffer, size_t size) const {
+    return fd >= 0 ? ::fgetxattr(fd, name, buffer, size)
+                   : ::lgetxattr(path.c_str(), name, buffer, size);
+  }
+};
+
+// Extended attributes of an entry, sorted by name, minus the ones that describe the machine
+// rather than the file (overlayfs internals, SELinux labels).
+std::vector<Xattr> ReadXattrs(const std::string& entry, const XattrSource& source,
+                              bool overlay_upper, bool* opaque) {
   *opaque = false;
   std::vector<Xattr> out;
-  ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+  const std::string& path = source.path;
+  ssize_t size = source.List(nullptr, 0);
   if (size < 0) {
     if (errno == ENOTSUP) return out;
     throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
   }
+  if (size == 0) return out;  // the usual case: one system call
   std::string names(static_cast<size_t>(size), '\0');
-  size = llistxattr(path.c_str(), names.data(), names.size());
+  size = source.List(names.data(), names.size());
   if (size < 0) throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
   names.resize(static_cast<size_t>(size));
   for (size_t pos = 0; pos < names.size();) {
@@ -73,11 +92,11 @@ std::vector<Xattr> ReadXattrs(const std::string& entry, const std::string& path,
     const bool overlay_attr = name.starts_with("trusted.overlay.") ||
                               (overlay_upper && name.starts_with("user.overlay."));
     std::string value;
-    ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    ssize_t n = source.Get(name.c_str(), nullptr, 0);
     if (n < 0 && errno == ENODATA) continue;
     if (n >= 0) {
       value.resize(static_cast<size_t>(n));
-      n = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+      n = source.Get(name.c_str(), value.data(), value.size());
     }
     if (n < 0)
       throw EntryError(entry, "cannot read xattr " + name + " of " + path + ": " + Errno());
@@ -92,6 +111,14 @@ std::vector<Xattr> ReadXattrs(const std::string& entry, const std::string& path,
   std::sort(out.begin(), out.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
   return out;
 }
+
+/// An entry on disk: `name` inside the directory `dir_fd` (AT_FDCWD with a whole path), and its
+/// full `path` for messages and the few calls that need a path.
+struct DiskEntry {
+  int dir_fd;
+  const char* name;
+  const std::string& path;
+};
 
 bool IsWhiteoutDevice(const struct stat& st) {
   return S_ISCHR(st.st_mode) && st.st_rdev == 0;
@@ -228,18 +255,20 @@ struct LayerWriter::Impl {
     WriteHeader(name, e.get());
   }
 
-  // Returns whether `path` is a directory (not a symlink to one).
-  bool AddFromDisk(const std::string& name, const std::string& path) {
+  /// Adds the entry `at` as `name`. Returns an open descriptor of it when it is a directory
+  /// (not a symlink to one) whose contents may follow, else an invalid one.
+  UniqueFd AddFromDisk(const std::string& name, const DiskEntry& at) {
     CheckOpen(name);
+    const std::string& path = at.path;
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0)
+    if (::fstatat(at.dir_fd, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
       throw EntryError(name, "cannot stat " + path + ": " + Errno());
-    if (S_ISSOCK(st.st_mode)) return false;  // tar cannot hold sockets; they are runtime artefacts
+    if (S_ISSOCK(st.st_mode)) return {};  // tar cannot hold sockets; they are runtime artefacts
     const EntryMetadata disk_meta{static_cast<uint32_t>(st.st_mode & 07777), st.st_uid, st.st_gid,
                                   static_cast<int64_t>(st.st_mtime)};
     if (opts.overlay_upper && IsWhiteoutDevice(st)) {
       AddWhiteout(name, {0600, disk_meta.uid, disk_meta.gid, disk_meta.mtime});
-      return false;
+      return {};
     }
     EntryMetadata meta = disk_meta;
     if (opts.uid) meta.uid = *opts.uid;
@@ -258,42 +287,45 @@ struct LayerWriter::Impl {
         archive_entry_copy_hardlink(e.get(), it->second.c_str());
         archive_entry_set_size(e.get(), 0);
         WriteHeader(name, e.get());
-        return false;
+        return {};
       }
     }
 
+    // Files and directories are opened (before any header, so an unreadable one fails without a
+    // torn entry) and their xattrs read through the descriptor.
+    UniqueFd fd;
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+      const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
+      fd = UniqueFd(::openat(at.dir_fd, at.name, flags));
+      if (!fd.valid()) throw EntryError(name, "cannot open " + path + ": " + Errno());
+    }
     bool opaque = false;
-    for (const Xattr& x : ReadXattrs(name, path, opts.overlay_upper, &opaque))
+    for (const Xattr& x : ReadXattrs(name, {fd.get(), path}, opts.overlay_upper, &opaque))
       archive_entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
 
     if (S_ISLNK(st.st_mode)) {
-      archive_entry_copy_symlink(e.get(), ReadLink(name, path, st).c_str());
+      archive_entry_copy_symlink(e.get(), ReadLink(name, at, st).c_str());
     } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
       archive_entry_set_rdevmajor(e.get(), major(st.st_rdev));
       archive_entry_set_rdevminor(e.get(), minor(st.st_rdev));
     } else if (S_ISREG(st.st_mode)) {
       archive_entry_set_size(e.get(), st.st_size);
     }
-
+    WriteHeader(name, e.get());
     if (S_ISREG(st.st_mode)) {
-      // Open before writing the header so an unreadable file fails without a torn entry.
-      UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd.valid()) throw EntryError(name, "cannot open " + path + ": " + Errno());
-      ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-      WriteHeader(name, e.get());
+      if (st.st_size >= kSequentialHintSize) ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
       CopyData(name, path, fd.get(), static_cast<uint64_t>(st.st_size));
-    } else {
-      WriteHeader(name, e.get());
+      return {};
     }
     if (S_ISDIR(st.st_mode) && opaque) AddOpaque(name, {meta.mode, meta.uid, meta.gid, meta.mtime});
-    return S_ISDIR(st.st_mode);
+    return S_ISDIR(st.st_mode) ? std::move(fd) : UniqueFd();
   }
 
-  std::string ReadLink(const std::string& name, const std::string& path, const struct stat& st) {
+  std::string ReadLink(const std::string& name, const DiskEntry& at, const struct stat& st) {
     std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096), '\0');
     for (;;) {
-      const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-      if (n < 0) throw EntryError(name, "cannot read symlink " + path + ": " + Errno());
+      const ssize_t n = ::readlinkat(at.dir_fd, at.name, target.data(), target.size());
+      if (n < 0) throw EntryError(name, "cannot read symlink " + at.path + ": " + Errno());
       if (static_cast<size_t>(n) < target.size()) {
         target.resize(static_cast<size_t>(n));
         return target;
@@ -327,37 +359,44 @@ struct LayerWriter::Impl {
     return child;
   }
 
-  void AddTree(const std::string& name, const std::string& path) {
+  /// Adds `at` as `name` (unless `name` is empty: then only its contents) and, when it is a
+  /// directory, everything below it. Each directory stays open while its children are added, so
+  /// every child is reached by its own name rather than a walk of its whole path.
+  void AddTree(const std::string& name, const DiskEntry& at) {
+    UniqueFd dir;
     if (!name.empty()) {
-      if (!AddFromDisk(name, path)) return;
+      dir = AddFromDisk(name, at);
+      if (!dir.valid()) return;
     } else {
-      struct stat st;
-      if (::lstat(path.c_str(), &st) != 0) throw LayerError("cannot stat " + path + ": " + Errno());
-      if (!S_ISDIR(st.st_mode)) throw LayerError(path + " is not a directory");
+      dir = UniqueFd(::openat(at.dir_fd, at.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dir.valid()) {
+        if (errno == ENOTDIR || errno == ELOOP) throw LayerError(at.path + " is not a directory");
+        throw LayerError("cannot open " + at.path + ": " + Errno());
+      }
     }
-
     std::vector<std::pair<std::string, std::string>> children;  // output name, disk name
     {
-      UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      DIR* dir = fd.valid() ? ::fdopendir(fd.get()) : nullptr;
-      if (!dir) throw EntryError(name, "cannot list " + path + ": " + Errno());
-      const int dir_fd = fd.Release();
+      DIR* listing = ::fdopendir(::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
+      if (!listing) throw EntryError(name, "cannot list " + at.path + ": " + Errno());
       errno = 0;
-      while (const dirent* d = ::readdir(dir)) {
+      while (const dirent* d = ::readdir(listing)) {
         const std::string child = d->d_name;
-        if (child != "." && child != "..") children.emplace_back(OutputName(dir_fd, child), child);
+        if (child != "." && child != "..")
+          children.emplace_back(OutputName(dir.get(), child), child);
         errno = 0;
       }
       const int read_errno = errno;
-      ::closedir(dir);
+      ::closedir(listing);
       if (read_errno)
-        throw EntryError(name, "cannot list " + path + ": " + std::strerror(read_errno));
+        throw EntryError(name, "cannot list " + at.path + ": " + std::strerror(read_errno));
     }
     std::sort(children.begin(), children.end());
     const std::string prefix = name.empty() || name.ends_with('/') ? name : name + "/";
-    const std::string dir_path = path.ends_with('/') ? path : path + "/";
-    for (const auto& [out_name, disk_name] : children)
-      AddTree(prefix + disk_name, dir_path + disk_name);
+    const std::string dir_path = at.path.ends_with('/') ? at.path : at.path + "/";
+    for (const auto& [out_name, disk_name] : children) {
+      const std::string child_path = dir_path + disk_name;
+      AddTree(prefix + disk_name, {dir.get(), disk_name.c_str(), child_path});
+    }
   }
 
   LayerBlob Finish() {
@@ -376,13 +415,15 @@ LayerWriter::~LayerWriter() = default;
 void LayerWriter::AddEntryFromDisk(const std::string& name_in_tar,
                                    const std::filesystem::path& disk_path) {
   ScopedUtf8Locale locale;
-  impl_->AddFromDisk(name_in_tar, disk_path.string());
+  const std::string path = disk_path.string();
+  impl_->AddFromDisk(name_in_tar, {AT_FDCWD, path.c_str(), path});
 }
 
 void LayerWriter::AddTreeFromDisk(const std::string& name_in_tar,
                                   const std::filesystem::path& disk_path) {
   ScopedUtf8Locale locale;
-  impl_->AddTree(name_in_tar, disk_path.string());
+  const std::string path = disk_path.string();
+  impl_->AddTree(name_in_tar, {AT_FDCWD, path.c_str(), path});
 }
 
 void LayerWriter::AddWhiteout(const std::string& name, const EntryMetadata& meta) {
