@@ -33,34 +33,44 @@ size_t Utf8SequenceLength(std::string_view text) {
   return length;
 }
 
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+
+/// The high bit of each byte of the result says whether that byte of `word` is < 0x20, '"',
+/// '\\' or >= 0x80 (SWAR tests: a borrow can flag a byte above a flagged one, never below it, so
+/// the lowest flag is exact).
+uint64_t Special(uint64_t word) {
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  return (((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) |
+          ((backslash - kOnes) & ~backslash) | word) &
+         kHighs;
+}
+
+/// The index in memory order of the first byte flagged in `special` (not 0).
+size_t FirstByte(uint64_t special) {
+  const int bit = std::endian::native == std::endian::little ? std::countr_zero(special)
+                                                             : std::countl_zero(special);
+  return static_cast<size_t>(bit) / 8;
+}
+
 /// Index of the first byte at or after `from` that JSON text cannot hold as it is (a control
 /// character, '"', '\\' or a byte of a multi-byte UTF-8 sequence, checked apart); text.size()
 /// when there is none. Eight bytes at a time: most text needs no escaping at all.
 size_t FindSpecial(std::string_view text, size_t from) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
   size_t i = from;
   for (; i + 8 <= text.size(); i += 8) {
     uint64_t word;
     std::memcpy(&word, text.data() + i, sizeof word);
-    // The high bit of each byte of `special` says: < 0x20, '"', '\\' or >= 0x80 (SWAR tests; a
-    // borrow can flag a byte above a flagged one, never below it, so the lowest flag is exact).
-    const uint64_t quote = word ^ (kOnes * '"');
-    const uint64_t backslash = word ^ (kOnes * '\\');
-    const uint64_t special = (((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) |
-                              ((backslash - kOnes) & ~backslash) | word) &
-                             kHighs;
-    if (special != 0) {
-      const int bit = std::endian::native == std::endian::little ? std::countr_zero(special)
-                                                                 : std::countl_zero(special);
-      return i + static_cast<size_t>(bit) / 8;
-    }
+    if (const uint64_t special = Special(word)) return i + FirstByte(special);
   }
-  for (; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) return i;
+  if (i < text.size()) {
+    // The last few bytes, padded with plain ones to a whole word.
+    uint64_t word = kOnes * 'a';
+    std::memcpy(&word, text.data() + i, text.size() - i);
+    if (const uint64_t special = Special(word)) return i + FirstByte(special);
   }
-  return i;
+  return text.size();
 }
 
 }  // namespace
@@ -129,15 +139,26 @@ void JsonWriter::Flush() {
   buffer_.clear();
 }
 
+namespace {
+
+/// A separator and a line break followed by spaces: what comes before a value, copied in one
+/// piece rather than character by character.
+constexpr std::string_view kBreak =
+    ",\n                                                                                ";
+
+}  // namespace
+
 void JsonWriter::Newline(size_t depth) {
-  // Copied from a line of spaces rather than filled character by character.
-  static constexpr std::string_view kSpaces =
-      "\n                                                                ";
-  size_t width = depth * static_cast<size_t>(indent_) + 1;
-  out_->append(kSpaces.data(), std::min(width, kSpaces.size()));
-  for (width -= std::min(width, kSpaces.size()); width > 0;) {
-    const size_t part = std::min(width, kSpaces.size() - 1);
-    out_->append(kSpaces.data() + 1, part);
+  Break(false, depth);
+}
+
+void JsonWriter::Break(bool comma, size_t depth) {
+  const std::string_view line = kBreak.substr(comma ? 0 : 1);
+  size_t width = (comma ? 2 : 1) + depth * static_cast<size_t>(indent_);
+  out_->append(line.data(), std::min(width, line.size()));
+  for (width -= std::min(width, line.size()); width > 0;) {
+    const size_t part = std::min(width, kBreak.size() - 2);
+    out_->append(kBreak.data() + 2, part);
     width -= part;
   }
 }
@@ -150,15 +171,27 @@ void JsonWriter::BeforeValue() {
     return;
   }
   if (empty_.empty()) return;
-  if (!empty_.back()) out_->push_back(',');
+  const bool comma = !empty_.back();
   empty_.back() = false;
-  if (indent_ >= 0) Newline(empty_.size());
+  if (indent_ >= 0)
+    Break(comma, empty_.size());
+  else if (comma)
+    out_->push_back(',');
 }
 
 void JsonWriter::Key(std::string_view key) {
   BeforeValue();
-  AppendJsonString(key, out_);
-  out_->append(indent_ >= 0 ? ": " : ":");
+  // A plain key (all of them but odd map keys) goes in with its quotes and colon in one piece.
+  char piece[64];
+  if (key.size() + 4 <= sizeof piece && FindSpecial(key, 0) == key.size()) {
+    piece[0] = '"';
+    std::memcpy(piece + 1, key.data(), key.size());
+    std::memcpy(piece + 1 + key.size(), "\": ", 3);
+    out_->append(piece, key.size() + (indent_ >= 0 ? 4 : 3));
+  } else {
+    AppendJsonString(key, out_);
+    out_->append(indent_ >= 0 ? ": " : ":");
+  }
   after_key_ = true;
 }
 

@@ -46,6 +46,8 @@ class JsonWriter {
   /// Separator and indentation before a value that is not an object member's.
   void BeforeValue();
   void Newline(size_t depth);
+  /// `,` when `comma`, then a line break and the indentation of `depth`.
+  void Break(bool comma, size_t depth);
 
   static constexpr size_t kFlushSize = 64 * 1024;
 

@@ -274,6 +274,9 @@ class Lowerer {
     std::vector<std::string> onbuild;  ///< recorded by ONBUILD: fire when used as a base
     StageArgs args;
     int last_step = -1;
+    /// What every RUN gets as build_args and run_env (see LowerRun); reset by ARG and ENV.
+    std::optional<Variables> run_args;
+    std::vector<std::pair<std::string, std::string>> run_env;
   };
 
   // --- stages -------------------------------------------------------------------------------
@@ -451,7 +454,7 @@ class Lowerer {
         Overloaded{
             [&](const FromInstruction&) {},
             [&](const ArgInstruction& arg) { LowerArg(arg); },
-            [&](RunInstruction& run) { LowerRun(tree, node, std::move(run), line, expander); },
+            [&](RunInstruction& run) { LowerRun(tree, node, std::move(run), line); },
             [&](const CmdInstruction& cmd) { LowerCommand("CMD", cmd.command, line); },
             [&](const EntrypointInstruction& entrypoint) {
               LowerCommand("ENTRYPOINT", entrypoint.command, line);
@@ -512,6 +515,7 @@ class Lowerer {
 
   void LowerArg(const ArgInstruction& arg) {
     StageState& state = Current();
+    state.run_args.reset();
     for (const auto& a : arg.args) {
       std::optional<std::string> value = args_.StageValue(a.name, a.default_value);
       if (!state.env.count(a.name)) {  // ENV wins over ARG
@@ -524,8 +528,7 @@ class Lowerer {
     }
   }
 
-  void LowerRun(const SyntaxTree& tree, const Node& node, RunInstruction run, int line,
-                const ScopeExpander& expander) {
+  void LowerRun(const SyntaxTree& tree, const Node& node, RunInstruction run, int line) {
     Step& step = NewStep(StepKind::kRun, "RUN", line);
     step.command = std::move(run.command.args);
     step.shell_form = run.command.shell_form;
@@ -549,11 +552,18 @@ class Lowerer {
     std::string text = "RUN";
     for (const std::string& flag : node.flags) text += " " + flag;
     step.text = text + " " + ShownCommand(step.command, step.shell_form);
-    // RUN sees every arg declared so far as environment, so its result depends on them all.
-    step.build_args = UsedArgs(expander.used());
-    for (const auto& [name, value] : Current().args.declared())
-      if (value && !Current().env.count(name)) step.build_args.emplace(name, *value);
-    step.run_env = RunEnv(step.build_args);
+    // RUN sees every arg declared so far as environment, so its result depends on them all (the
+    // args its flags used are among them). The same for every RUN until an ARG or ENV.
+    StageState& state = Current();
+    if (!state.run_args) {
+      state.run_args.emplace();
+      for (const auto& [name, value] : state.args.declared())
+        if (value && !state.env.count(name))
+          state.run_args->emplace_hint(state.run_args->end(), name, *value);
+      state.run_env = RunEnv(*state.run_args);
+    }
+    step.build_args = *state.run_args;
+    step.run_env = state.run_env;
   }
 
   /// The environment a RUN sees: the proxy build args given, overridden by `build_args`, in name
@@ -608,6 +618,7 @@ class Lowerer {
     Step& step = NewStep(StepKind::kConfig, "ENV", line);
     step.env = env.env;
     step.text = "ENV" + PairsText(env.env);
+    Current().run_args.reset();
     for (const auto& [name, value] : env.env) Current().env[name] = Current().scope[name] = value;
   }
 

@@ -66,21 +66,34 @@ struct Position {
 /// point into the original text even across continuations.
 struct LogicalLine {
   std::string text;
-  std::vector<Position> positions;  // one per byte of text
   int last_line = 0;
 
   void Append(std::string_view part, int line, int first_column) {
-    for (size_t i = 0; i < part.size(); ++i)
-      positions.push_back({line, first_column + static_cast<int>(i)});
+    if (part.empty()) return;
+    parts_.push_back({text.size(), {line, first_column}});
     text += part;
   }
 
   Position At(size_t offset) const {
-    if (offset < positions.size()) return positions[offset];
-    Position end = positions.empty() ? Position{last_line, 1} : positions.back();
+    if (offset < text.size()) {
+      // The last part that starts at or before `offset`.
+      const auto part = std::prev(std::upper_bound(
+          parts_.begin(), parts_.end(), offset,
+          [](size_t wanted, const Part& candidate) { return wanted < candidate.offset; }));
+      return {part->start.line, part->start.column + static_cast<int>(offset - part->offset)};
+    }
+    Position end = text.empty() ? Position{last_line, 1} : At(text.size() - 1);
     ++end.column;
     return end;
   }
+
+ private:
+  /// Where each appended line's text begins in `text`, and where it was in the file.
+  struct Part {
+    size_t offset = 0;
+    Position start;
+  };
+  std::vector<Part> parts_;
 };
 
 /// Removes a trailing escape character (and the spaces or tabs after it) that continues the line

@@ -436,6 +436,9 @@ class Lexer {
 
 std::string ShellWordExpander::ExpandWord(std::string_view text, const Variables& vars,
                                           std::set<std::string>* used) const {
+  // Most words hold nothing to expand, unquote or unescape: they are their own value.
+  const char specials[] = {'$', '\'', '"', escape_, '\0'};
+  if (text.find_first_of(specials) == std::string_view::npos) return std::string(text);
   return Lexer(text, escape_, vars, used).ExpandAll(nullptr);
 }
 
