@@ -453,23 +453,27 @@ int ExitCode(int status) {
   return 255;
 }
 
-/// `runtime delete -f id` when destroyed: a container never outlives the run.
+/// `runtime delete -f id` when destroyed, unless dismissed: a container never outlives the run.
 class ContainerDeleter {
  public:
   ContainerDeleter(fs::path runtime, std::string id)
       : runtime_(std::move(runtime)), id_(std::move(id)) {}
   ~ContainerDeleter() {
+    if (dismissed_) return;
     try {
       RunProcess({runtime_.string(), "delete", "-f", id_}, "", nullptr);
     } catch (...) {  // NOLINT(bugprone-empty-catch): best effort in a destructor
     }
   }
+  /// The runtime removed the container itself (`run` without --keep does when it returns).
+  void Dismiss() { dismissed_ = true; }
   ContainerDeleter(const ContainerDeleter&) = delete;
   ContainerDeleter& operator=(const ContainerDeleter&) = delete;
 
  private:
   fs::path runtime_;
   std::string id_;
+  bool dismissed_ = false;
 };
 
 nlohmann::json MountJson(const MountSpec& mount) {
@@ -537,14 +541,15 @@ BundleRun RunBundle(const std::string& runtime_name, const fs::path& bundle,
   std::vector<std::string> argv = {runtime.string(), "--log",         log.string(),
                                    "--log-format",   "json",          "run",
                                    "--bundle",       bundle.string(), id};
-  {
-    ContainerDeleter deleter(runtime, id);
-    run.outcome = RunProcess(argv, stdin_data, output);
-  }
+  ContainerDeleter deleter(runtime, id);
+  run.outcome = RunProcess(argv, stdin_data, output);
   if (ExitCode(run.outcome.status) != 0) {
     std::string errors = RuntimeLogErrors(log);
     if (!errors.empty()) run.runtime_error = runtime_name + " run failed: " + errors;
   }
+  // A runtime that returned by itself, without an error of its own, has removed the container:
+  // `delete` would only cost another runtime start per RUN step.
+  if (run.runtime_error.empty() && !WIFSIGNALED(run.outcome.status)) deleter.Dismiss();
   return run;
 }
 

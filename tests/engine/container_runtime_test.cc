@@ -4,6 +4,7 @@
 #include <sys/xattr.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -125,6 +126,28 @@ TEST_CASE("exit codes propagate and the output tail keeps the last 30 lines", "[
   CHECK(run.output.substr(0, 4) == "1\n2\n");
   CHECK(RunFailureMessage({"/bin/sh", "-c", "false"}, 1) ==
         "process \"/bin/sh -c false\" did not complete successfully: exit code: 1");
+}
+
+/// The ids of the containers the runtime knows that this process created.
+std::vector<std::string> OurContainers() {
+  std::vector<std::string> ids;
+  FILE* list = ::popen("runc list -q 2>/dev/null", "r");
+  REQUIRE(list != nullptr);
+  char line[256];
+  const std::string ours = "kiln-" + std::to_string(::getpid()) + "-";
+  while (std::fgets(line, sizeof line, list))
+    if (std::string(line).rfind(ours, 0) == 0) ids.emplace_back(line);
+  ::pclose(list);
+  return ids;
+}
+
+TEST_CASE("no container outlives its run, whatever the command's exit", "[runtime]") {
+  if (!Busybox()) return;
+  ScratchDir scratch;
+  CHECK(Run(Shell("true"), scratch).result.exit_code == 0);
+  CHECK(Run(Shell("exit 7"), scratch).result.exit_code == 7);
+  CHECK(Run(Shell("sh -c 'kill -9 $$'; exit $?"), scratch).result.exit_code == 137);
+  CHECK(OurContainers().empty());
 }
 
 TEST_CASE("a script on stdin runs (heredoc form)", "[runtime]") {
