@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 namespace kiln {
@@ -73,73 +74,56 @@ size_t FindSpecial(std::string_view text, size_t from) {
   return text.size();
 }
 
-}  // namespace
-
-void AppendJsonString(std::string_view text, std::string* out) {
+/// Writes `text` as a JSON string literal (quotes included) through `put`, called with each
+/// piece in order: runs that need no escaping whole, escapes one by one.
+template <class Put>
+void WriteJsonString(std::string_view text, Put&& put) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
+  put(std::string_view("\"", 1));
   size_t i = 0;
   while (i < text.size()) {
-    // Copy the longest run that needs no escaping in one append.
     const size_t run = FindSpecial(text, i);
-    out->append(text.data() + i, run - i);
+    if (run > i) put(text.substr(i, run - i));
     i = run;
     if (i == text.size()) break;
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const size_t length = Utf8SequenceLength(text.substr(i));
-      if (length == 0) {
-        out->append("\xEF\xBF\xBD");
-        ++i;
-      } else {
-        out->append(text.data() + i, length);
-        i += length;
-      }
+      put(length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(i, length));
+      i += length == 0 ? 1 : length;
       continue;
     }
     switch (c) {
       case '"':
-        out->append("\\\"");
+        put("\\\"");
         break;
       case '\\':
-        out->append("\\\\");
+        put("\\\\");
         break;
       case '\b':
-        out->append("\\b");
+        put("\\b");
         break;
       case '\f':
-        out->append("\\f");
+        put("\\f");
         break;
       case '\n':
-        out->append("\\n");
+        put("\\n");
         break;
       case '\r':
-        out->append("\\r");
+        put("\\r");
         break;
       case '\t':
-        out->append("\\t");
+        put("\\t");
         break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xF]);
+      default: {
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        put(std::string_view(escape, sizeof escape));
+      }
     }
     ++i;
   }
-  out->push_back('"');
+  put(std::string_view("\"", 1));
 }
-
-JsonWriter::JsonWriter(std::FILE* file, int indent) : file_(file), out_(&buffer_), indent_(indent) {
-  buffer_.reserve(kFlushSize + 4096);
-}
-
-void JsonWriter::Flush() {
-  if (!file_ || buffer_.empty()) return;
-  std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
-  buffer_.clear();
-}
-
-namespace {
 
 /// A separator and a line break followed by spaces: what comes before a value, copied in one
 /// piece rather than character by character.
@@ -148,24 +132,64 @@ constexpr std::string_view kBreak =
 
 }  // namespace
 
+void AppendJsonString(std::string_view text, std::string* out) {
+  WriteJsonString(text, [out](std::string_view piece) { out->append(piece); });
+}
+
+JsonWriter::JsonWriter(std::string* out, int indent)
+    : JsonWriter(indent, nullptr, out, kStringBufferSize) {}
+
+JsonWriter::JsonWriter(std::FILE* file, int indent)
+    : JsonWriter(indent, file, nullptr, kFileBufferSize) {}
+
+JsonWriter::JsonWriter(int indent, std::FILE* file, std::string* out, size_t buffer_size)
+    : buffer_(new char[buffer_size]),
+      pos_(buffer_.get()),
+      end_(buffer_.get() + buffer_size),
+      file_(file),
+      out_(out),
+      indent_(indent) {}
+
+void JsonWriter::Flush() {
+  const size_t size = static_cast<size_t>(pos_ - buffer_.get());
+  if (size == 0) return;
+  if (file_)
+    std::fwrite(buffer_.get(), 1, size, file_);
+  else
+    out_->append(buffer_.get(), size);
+  pos_ = buffer_.get();
+}
+
+void JsonWriter::Spill(size_t more) {
+  Flush();
+  if (more > static_cast<size_t>(end_ - pos_)) {  // larger than the whole buffer
+    buffer_.reset(new char[more]);
+    pos_ = buffer_.get();
+    end_ = pos_ + more;
+  }
+}
+
+void JsonWriter::EndValue() {
+  // A whole document is in the string or file as soon as it is written.
+  if (empty_.empty()) Flush();
+}
+
 void JsonWriter::Newline(size_t depth) {
   Break(false, depth);
 }
 
 void JsonWriter::Break(bool comma, size_t depth) {
-  const std::string_view line = kBreak.substr(comma ? 0 : 1);
-  size_t width = (comma ? 2 : 1) + depth * static_cast<size_t>(indent_);
-  out_->append(line.data(), std::min(width, line.size()));
-  for (width -= std::min(width, line.size()); width > 0;) {
+  size_t width = depth * static_cast<size_t>(indent_);
+  const size_t first = std::min(width, kBreak.size() - 2);
+  Put(kBreak.substr(comma ? 0 : 1, (comma ? 2 : 1) + first));
+  for (width -= first; width > 0;) {
     const size_t part = std::min(width, kBreak.size() - 2);
-    out_->append(kBreak.data() + 2, part);
+    Put(kBreak.substr(2, part));
     width -= part;
   }
 }
 
 void JsonWriter::BeforeValue() {
-  // Every value and key starts here: the one place to keep the file buffer small.
-  if (file_ && buffer_.size() >= kFlushSize) Flush();
   if (after_key_) {
     after_key_ = false;
     return;
@@ -176,7 +200,7 @@ void JsonWriter::BeforeValue() {
   if (indent_ >= 0)
     Break(comma, empty_.size());
   else if (comma)
-    out_->push_back(',');
+    Put(',');
 }
 
 void JsonWriter::Key(std::string_view key) {
@@ -187,17 +211,17 @@ void JsonWriter::Key(std::string_view key) {
     piece[0] = '"';
     std::memcpy(piece + 1, key.data(), key.size());
     std::memcpy(piece + 1 + key.size(), "\": ", 3);
-    out_->append(piece, key.size() + (indent_ >= 0 ? 4 : 3));
+    Put(std::string_view(piece, key.size() + (indent_ >= 0 ? 4 : 3)));
   } else {
-    AppendJsonString(key, out_);
-    out_->append(indent_ >= 0 ? ": " : ":");
+    WriteJsonString(key, [this](std::string_view part) { Put(part); });
+    Put(indent_ >= 0 ? std::string_view(": ") : std::string_view(":"));
   }
   after_key_ = true;
 }
 
 void JsonWriter::Open(char bracket) {
   BeforeValue();
-  out_->push_back(bracket);
+  Put(bracket);
   empty_.push_back(true);
 }
 
@@ -205,27 +229,34 @@ void JsonWriter::Close(char bracket) {
   const bool empty = empty_.back();
   empty_.pop_back();
   if (!empty && indent_ >= 0) Newline(empty_.size());
-  out_->push_back(bracket);
+  Put(bracket);
+  EndValue();
 }
 
 void JsonWriter::String(std::string_view text) {
   BeforeValue();
-  AppendJsonString(text, out_);
+  WriteJsonString(text, [this](std::string_view part) { Put(part); });
+  EndValue();
 }
 
 void JsonWriter::Int(int64_t value) {
   BeforeValue();
-  out_->append(std::to_string(value));
+  char digits[24];
+  const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  Put(std::string_view(digits, static_cast<size_t>(end - digits)));
+  EndValue();
 }
 
 void JsonWriter::Bool(bool value) {
   BeforeValue();
-  out_->append(value ? "true" : "false");
+  Put(value ? std::string_view("true") : std::string_view("false"));
+  EndValue();
 }
 
 void JsonWriter::Null() {
   BeforeValue();
-  out_->append("null");
+  Put(std::string_view("null"));
+  EndValue();
 }
 
 void JsonWriter::Strings(const std::vector<std::string>& texts) {

@@ -119,5 +119,29 @@ TEST_CASE("JsonWriter writes the same text to a file in chunks", "[json_writer]"
   }
 }
 
+TEST_CASE("JsonWriter's string holds each whole value as soon as it is written", "[json_writer]") {
+  // Larger than the writer's buffer, strings larger than it, nesting deeper than one run of
+  // indentation: all must come out as nlohmann writes them.
+  nlohmann::json expected = nlohmann::json::array();
+  std::string out;
+  JsonWriter w(&out, 4);
+  w.BeginArray();
+  for (size_t size : {size_t{10}, size_t{5000}, size_t{70000}}) {
+    w.String(std::string(size, 'y'));
+    expected.push_back(std::string(size, 'y'));
+  }
+  nlohmann::json* inner = &expected;
+  for (int depth = 0; depth < 30; ++depth) {
+    w.BeginArray();
+    inner->push_back(nlohmann::json::array());
+    inner = &inner->back();
+  }
+  w.Int(-42);
+  inner->push_back(-42);
+  for (int depth = 0; depth < 30; ++depth) w.EndArray();
+  w.EndArray();
+  CHECK(out == expected.dump(4));  // before the writer is gone
+}
+
 }  // namespace
 }  // namespace kiln
