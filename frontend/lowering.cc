@@ -764,13 +764,14 @@ StepGraph LowerDockerfile(const SyntaxTree& tree, const LowerOptions& options) {
 }
 
 StepGraph LoadStepGraph(const FileSystem& fs, LowerOptions options) {
-  const std::optional<std::string> text = fs.ReadFile(options.dockerfile);
+  std::optional<std::string> text = fs.ReadFile(options.dockerfile);
   if (!text)
     throw DockerfileError({options.dockerfile, 0, 0},
                           "failed to read " + options.dockerfile + ": no such file or directory");
   const std::string ignore = ReadIgnoreFile(fs, options.dockerfile, options.context);
   options.ignore_patterns = IgnoreRules::Parse(ignore).patterns();
   const SyntaxTree tree = ParseDockerfile(*text, options.dockerfile);
+  text.reset();  // the tree holds what it needs: lowering can reuse the memory
   return LowerDockerfile(tree, options);
 }
 
