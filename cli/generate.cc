@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/image_store.h"
+#include "engine/reference.h"
 #include "frontend/file_system.h"
 #include "generators/ninja_writer.h"
 
@@ -49,6 +51,27 @@ void ForgetIfImageGone(const ImageStore& store, const std::filesystem::path& fil
   const std::string id = ImageIdIn(file);
   if (id.empty() || store.GetImage(id)) return;
   for (const std::filesystem::path& p : paths) std::filesystem::remove(p);
+}
+
+/// The tag stamp of every store image a step of `graphs` names by tag, brought up to date.
+/// Image ids and digest references name content that never moves; they are left to the tag
+/// index, as are references that do not parse (their steps fail with a clear message).
+std::map<std::string, std::string> TagStamps(const std::vector<StepGraph>& graphs,
+                                             ImageStore& store) {
+  std::map<std::string, std::string> stamps;
+  for (const StepGraph& graph : graphs) {
+    for (const Step& step : graph.steps) {
+      for (const std::string& ref : StoreImagesRead(step)) {
+        if (stamps.count(ref) || LooksLikeImageId(ref)) continue;
+        try {
+          const Reference parsed = ParseReference(ref);
+          if (parsed.digest.empty()) stamps[ref] = store.SyncTagStamp(parsed).string();
+        } catch (const ReferenceError&) {
+        }
+      }
+    }
+  }
+  return stamps;
 }
 
 }  // namespace
@@ -100,7 +123,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   }
 
   std::filesystem::create_directories(dir);
-  const ImageStore store(request.store_root);
+  ImageStore store(request.store_root);
   ForgetResultsOfDeletedImages(dir, store);
   WriteIfChanged(dir / kRequestFile, BuildRequestToJson(request).dump(2) + "\n");
   std::vector<NinjaImage> images;
@@ -116,6 +139,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   options.image_inputs = {kRequestFile};
   options.run_jobs = request.run_jobs;
   options.tag_index = (store.OciDir() / "index.json").string();
+  options.image_stamps = TagStamps(graphs, store);
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
   options.for_driver = true;
   WriteIfChanged(dir / kDriverNinjaFile, WriteNinjaFile(images, options));

@@ -481,6 +481,7 @@ void ImageStore::Tag(const std::string& image_id, const Reference& ref) {
   std::erase_if(index.manifests, [&](const Descriptor& m) { return RefName(m) == name; });
   index.manifests.push_back(d);
   WriteIndex(index);
+  WriteTagStamp(name, d.digest);
 }
 
 bool ImageStore::Untag(const Reference& ref) {
@@ -492,7 +493,33 @@ bool ImageStore::Untag(const Reference& ref) {
     return false;
   }
   WriteIndex(index);
+  WriteTagStamp(name, "");
   return true;
+}
+
+fs::path ImageStore::TagStamp(const Reference& ref) const {
+  CacheKeyHasher hasher;
+  hasher.AddField(RequireTagRef(ref));
+  return root_ / "tags" / hasher.HexDigest();
+}
+
+fs::path ImageStore::SyncTagStamp(const Reference& ref) {
+  const std::string name = RequireTagRef(ref);
+  StoreLock lock = Lock();
+  std::string digest;
+  for (const Descriptor& d : ReadIndex().manifests)
+    if (RefName(d) == name) digest = d.digest;
+  WriteTagStamp(name, digest);
+  return TagStamp(ref);
+}
+
+void ImageStore::WriteTagStamp(const std::string& name, const std::string& digest) const {
+  const fs::path stamp = TagStamp(ParseReference(name));
+  std::error_code missing;
+  if (fs::file_size(stamp, missing) == digest.size() && !missing && ReadWholeFile(stamp) == digest)
+    return;
+  fs::create_directories(stamp.parent_path());
+  WriteFile(stamp, digest);
 }
 
 std::optional<std::string> ImageStore::ImageForTag(const Reference& ref) const {

@@ -192,6 +192,13 @@ class ImageStore {
   bool Untag(const Reference& ref);
   /// The id of the image `ref` (a tag) points to.
   std::optional<std::string> ImageForTag(const Reference& ref) const;
+  /// A file holding the manifest digest the tag `ref` points to ("" when none), rewritten by
+  /// Tag and Untag only when that changes: what a build step reading the tag depends on, so it
+  /// looks again when its own tag moves and not when another one does.
+  std::filesystem::path TagStamp(const Reference& ref) const;
+  /// Brings TagStamp(ref) in line with index.json (creating it when missing), for tags moved by
+  /// other tools; returns its path.
+  std::filesystem::path SyncTagStamp(const Reference& ref);
   /// The tags pointing at the image, sorted by full name.
   std::vector<Reference> TagsOf(const std::string& image_id) const;
   /// Every tag with its image id, sorted by full name.
@@ -239,6 +246,8 @@ class ImageStore {
   std::optional<ImageRecord> ReadRecord(const std::string& id) const;
   void WriteRecord(const ImageRecord& record) const;
   void WriteIndex(const ImageIndex& index) const;
+  /// Points the stamp of the tag `name` (normalized) at `digest`, writing only a change.
+  void WriteTagStamp(const std::string& name, const std::string& digest) const;
   std::optional<ImageRecord> RecordFromManifest(const std::string& manifest_digest) const;
   std::optional<ImageRecord> FindByPrefix(std::string_view hex_prefix) const;
 

@@ -9,6 +9,17 @@
 #include <sstream>
 
 namespace kiln {
+
+std::vector<std::string> StoreImagesRead(const Step& step) {
+  std::vector<std::string> refs;
+  if (step.kind == StepKind::kFrom && step.base_stage < 0 && step.base_image != "scratch")
+    refs.push_back(step.base_image);
+  if (!step.from_image.empty()) refs.push_back(step.from_image);
+  for (const RunMount& m : step.mounts)
+    if (!m.from_image.empty()) refs.push_back(m.from_image);
+  return refs;
+}
+
 namespace {
 
 /// Stable hex identity of a sequence of fields (length-prefixed so fields cannot run together).
@@ -62,13 +73,8 @@ bool ReadsContextMount(const RunMount& m) {
   return m.type == "bind" && m.from_stage < 0 && m.from_image.empty();
 }
 
-/// True when the step names an image of the store, whose tag may move.
 bool ReadsStoreImage(const Step& step) {
-  if (step.kind == StepKind::kFrom) return step.base_stage < 0 && step.base_image != "scratch";
-  if (!step.from_image.empty()) return true;
-  for (const RunMount& m : step.mounts)
-    if (!m.from_image.empty()) return true;
-  return false;
+  return !StoreImagesRead(step).empty();
 }
 
 /// True when the step downloads a URL without a pinned checksum: it must look every time.
@@ -83,8 +89,15 @@ bool DownloadsUnpinned(const Step& step) {
 std::string RecheckInputs(const Step& step, const NinjaOptions& options) {
   if (DownloadsUnpinned(step) || (ReadsStoreImage(step) && options.tag_index.empty()))
     return " | always";
-  if (ReadsStoreImage(step)) return " | " + NinjaEscape(options.tag_index);
-  return "";
+  if (!ReadsStoreImage(step)) return "";
+  std::set<std::string> watched;
+  for (const std::string& ref : StoreImagesRead(step)) {
+    const auto stamp = options.image_stamps.find(ref);
+    watched.insert(stamp == options.image_stamps.end() ? options.tag_index : stamp->second);
+  }
+  std::string inputs = " |";
+  for (const std::string& path : watched) inputs.append(" ").append(NinjaEscape(path));
+  return inputs;
 }
 
 /// The stages whose results a step reads, beyond its own parent.

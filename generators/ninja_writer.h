@@ -32,10 +32,18 @@ struct NinjaOptions {
   /// A file the store rewrites whenever a tag changes: the steps that name an image depend on
   /// it. Empty: they run on every build.
   std::string tag_index;
+  /// For an image reference as a step names it (FROM, --from, a mount's from): a file the
+  /// store rewrites only when that tag moves. Steps depend on these rather than on tag_index
+  /// where they can, so tagging one image does not make every FROM look again.
+  std::map<std::string, std::string> image_stamps;
   /// The file `kiln build` runs (DriverNinjaFile): no regenerate edge (kiln regenerates before),
   /// and hashing edges that do not run on every build (kiln hashes before, in its process).
   bool for_driver = false;
 };
+
+/// The images of the store (references as written) that `step` reads: FROM, COPY --from, RUN
+/// --mount from. Their tags may move between builds.
+std::vector<std::string> StoreImagesRead(const Step& step);
 
 /// Content-derived identity of every step of `graph`: same identity = same edge, so identical
 /// steps of different stages or images share one edge. Index = step id.

@@ -289,6 +289,44 @@ TEST_CASE("index.json holds one manifest descriptor per tag", "[store]") {
   CHECK_THROWS_WITH(store->Tag(a, ParseReference("x@" + a)), Catch::Contains("digest reference"));
 }
 
+TEST_CASE("a tag's stamp changes when that tag moves, and only then", "[store]") {
+  TempStore store;
+  const std::string a = CommitSimple(*store, "a");
+  const std::string b = CommitSimple(*store, "b");
+  const Reference app = ParseReference("app");
+  const Reference other = ParseReference("other:1");
+  const fs::path stamp = store->SyncTagStamp(app);
+  CHECK(stamp == store->TagStamp(ParseReference("docker.io/library/app:latest")));
+  CHECK(stamp != store->TagStamp(other));
+  CHECK(ReadWholeFile(stamp).empty());  // no such tag yet
+
+  store->Tag(a, app);
+  const std::string manifest_a = store->GetImage(a)->manifest_digest;
+  CHECK(ReadWholeFile(stamp) == manifest_a);
+  const auto written = fs::last_write_time(stamp);
+  const fs::path moved_away = store->TagStamp(other);
+  store->Tag(b, other);  // another tag
+  store->Tag(a, app);    // the same target again
+  CHECK(fs::last_write_time(stamp) == written);
+  CHECK(ReadWholeFile(moved_away) == store->GetImage(b)->manifest_digest);
+
+  store->Tag(b, app);
+  CHECK(ReadWholeFile(stamp) == store->GetImage(b)->manifest_digest);
+  store->Untag(app);
+  CHECK(ReadWholeFile(stamp).empty());
+
+  // A tag moved behind the store's back (another tool writing index.json) is caught up with.
+  store->Tag(a, app);
+  ImageIndex index = store->ReadIndex();
+  std::erase_if(index.manifests, [](const Descriptor& d) {
+    return d.annotations.at("org.opencontainers.image.ref.name") == "docker.io/library/app:latest";
+  });
+  Overwrite(store->OciDir() / "index.json", json(index).dump());
+  CHECK(ReadWholeFile(stamp) == manifest_a);
+  store->SyncTagStamp(app);
+  CHECK(ReadWholeFile(stamp).empty());
+}
+
 TEST_CASE("equal configs and layers give the same image id in any store", "[store]") {
   TempStore one, two;
   const std::string a = CommitSimple(*one, "same", "2020-01-01T00:00:00Z");

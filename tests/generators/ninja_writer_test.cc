@@ -123,6 +123,21 @@ TEST_CASE("steps naming a store image depend on its tag index", "[ninja_writer]"
                  StepResultPath(keys[0]) + " | always\n") != std::string::npos);
 }
 
+TEST_CASE("steps naming a tag with a stamp depend on that stamp alone", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  const auto keys = StepEdgeKeys(g);
+  NinjaOptions options{"/usr/bin/kiln", "/b", {}, {}, 2};
+  options.tag_index = "/store/oci/index.json";
+  options.image_stamps = {{"busybox", "/store/tags/0123"}, {"other", "/store/tags/4567"}};
+  const std::string text =
+      WriteNinjaFile({{"app", "graphs/app.json", &g, "images/app.iid"}}, options);
+  CHECK(text.find("build " + StepResultPath(keys[2]) + ": step | /store/tags/0123\n") !=
+        std::string::npos);
+  CHECK(text.find("index.json") == std::string::npos);
+  CHECK(StoreImagesRead(g.steps[2]) == std::vector<std::string>{"busybox"});
+  CHECK(StoreImagesRead(g.steps[0]).empty());  // scratch
+}
+
 TEST_CASE("the driver's file has no regenerate edge and hashes only when asked", "[ninja_writer]") {
   StepGraph g = TwoStageGraph();
   NinjaOptions options{"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {}, 2};
