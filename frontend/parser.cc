@@ -41,17 +41,16 @@ size_t SkipSpaces(std::string_view s, size_t pos) {
 }
 
 /// Splits text into lines as Go's bufio.ScanLines does (a final newline adds no empty line, a
-/// trailing CR is dropped) and removes a UTF-8 byte-order mark from the first line.
-std::vector<std::string> SplitLines(std::string_view text) {
-  if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
-  std::vector<std::string> lines;
+/// trailing CR is dropped); the lines point into `text`.
+std::vector<std::string_view> SplitLines(std::string_view text) {
+  std::vector<std::string_view> lines;
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.emplace_back(line);
+    lines.push_back(line);
     start = end + 1;
   }
   return lines;
@@ -264,7 +263,11 @@ class Parser {
  public:
   Parser(std::string_view text, const std::string& file) {
     tree_.file = file;
-    tree_.lines = SplitLines(text);
+    // The first line loses a UTF-8 byte-order mark.
+    if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
+    auto source = std::make_shared<const std::string>(text);
+    tree_.lines = SplitLines(*source);
+    tree_.source = std::move(source);
   }
 
   SyntaxTree Parse() {
@@ -335,7 +338,7 @@ class Parser {
   /// The next instruction's lines joined: comments and blank lines between instructions and
   /// inside continuations are skipped; a continuation at the end of the file ends there.
   std::optional<LogicalLine> NextLogicalLine() {
-    const std::vector<std::string>& lines = tree_.lines;
+    const std::vector<std::string_view>& lines = tree_.lines;
     while (next_ < lines.size()) {
       const std::string_view raw = lines[next_++];
       const size_t start = SkipSpaces(raw, 0);

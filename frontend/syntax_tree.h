@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiln {
@@ -34,10 +35,10 @@ struct KeyValue {
 
 /// One instruction as written.
 struct Node {
-  std::string instruction;  ///< canonical upper-case keyword
-  int line = 0;             ///< 1-based first line
-  int end_line = 0;         ///< 1-based last line (continuations and heredocs included)
-  int column = 1;           ///< 1-based column of the keyword
+  std::string instruction;         ///< canonical upper-case keyword
+  int line = 0;                    ///< 1-based first line
+  int end_line = 0;                ///< 1-based last line (continuations and heredocs included)
+  int column = 1;                  ///< 1-based column of the keyword
   std::vector<std::string> flags;  ///< raw `--name=value` / `--name` words, in order
   ArgForm form = ArgForm::kShell;
   std::vector<std::string> args;
@@ -54,8 +55,11 @@ struct Directives {
 };
 
 struct SyntaxTree {
-  std::string file;                ///< name used in error messages
-  std::vector<std::string> lines;  ///< the source lines, for error excerpts
+  std::string file;  ///< name used in error messages
+  /// The source lines (without line breaks), for error excerpts; they point into `source`.
+  std::vector<std::string_view> lines;
+  /// The text `lines` point into, shared by copies of the tree.
+  std::shared_ptr<const std::string> source;
   Directives directives;
   std::vector<Node> instructions;
 };

@@ -525,7 +525,18 @@ TEST_CASE("ONBUILD", "[parser]") {
 TEST_CASE("source lines and file name are kept", "[parser]") {
   const SyntaxTree tree = ParseDockerfile("FROM a\nRUN b\n", "sub/Dockerfile.dev");
   CHECK(tree.file == "sub/Dockerfile.dev");
-  CHECK(tree.lines == Strings{"FROM a", "RUN b"});
+  CHECK(tree.lines == std::vector<std::string_view>{"FROM a", "RUN b"});
+}
+
+TEST_CASE("a copy of a tree keeps its source lines after the original is gone", "[parser]") {
+  SyntaxTree copy;
+  {
+    const SyntaxTree tree = ParseDockerfile(
+        "\xEF\xBB\xBF"
+        "FROM a\nRUN b\n");
+    copy = tree;
+  }
+  CHECK(copy.lines == std::vector<std::string_view>{"FROM a", "RUN b"});
 }
 
 struct MalformedCase {
