@@ -1,6 +1,7 @@
 #include "frontend/json_writer.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -48,6 +49,13 @@ uint64_t Special(uint64_t word) {
          kHighs;
 }
 
+/// True for the bytes Special() flags, for the few bytes after the last whole word.
+constexpr std::array<bool, 256> kSpecialByte = [] {
+  std::array<bool, 256> special{};
+  for (int c = 0; c < 256; ++c) special[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return special;
+}();
+
 /// The index in memory order of the first byte flagged in `special` (not 0).
 size_t FirstByte(uint64_t special) {
   const int bit = std::endian::native == std::endian::little ? std::countr_zero(special)
@@ -65,12 +73,8 @@ size_t FindSpecial(std::string_view text, size_t from) {
     std::memcpy(&word, text.data() + i, sizeof word);
     if (const uint64_t special = Special(word)) return i + FirstByte(special);
   }
-  if (i < text.size()) {
-    // The last few bytes, padded with plain ones to a whole word.
-    uint64_t word = kOnes * 'a';
-    std::memcpy(&word, text.data() + i, text.size() - i);
-    if (const uint64_t special = Special(word)) return i + FirstByte(special);
-  }
+  for (; i < text.size(); ++i)
+    if (kSpecialByte[static_cast<unsigned char>(text[i])]) return i;
   return text.size();
 }
 
@@ -179,12 +183,16 @@ void JsonWriter::Newline(size_t depth) {
 }
 
 void JsonWriter::Break(bool comma, size_t depth) {
+  const size_t skip = comma ? 0 : 1;  // kBreak without its comma
   size_t width = depth * static_cast<size_t>(indent_);
-  const size_t first = std::min(width, kBreak.size() - 2);
-  Put(kBreak.substr(comma ? 0 : 1, (comma ? 2 : 1) + first));
-  for (width -= first; width > 0;) {
+  if (width <= kBreak.size() - 2) {
+    Put(std::string_view(kBreak.data() + skip, 2 - skip + width));
+    return;
+  }
+  Put(std::string_view(kBreak.data() + skip, kBreak.size() - skip));
+  for (width -= kBreak.size() - 2; width > 0;) {
     const size_t part = std::min(width, kBreak.size() - 2);
-    Put(kBreak.substr(2, part));
+    Put(std::string_view(kBreak.data() + 2, part));
     width -= part;
   }
 }
