@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -75,81 +77,101 @@ std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) 
 
 /// Writes the key text of a step: `name=value ` for each field that is not at its default,
 /// strings length-prefixed (`3:abc`) so that no two different values give the same text.
+/// The text is built in a plain buffer kept from step to step (a copy and a pointer bump per
+/// piece, no reallocation once it is large enough).
 class KeyWriter {
  public:
-  /// Writes to `*text`, cleared first.
-  explicit KeyWriter(std::string* text) : text_(*text) { text_.clear(); }
+  /// Starts a new text.
+  void Clear() { size_ = 0; }
+  std::string_view text() const { return {buffer_.get(), size_}; }
 
   void Text(const char* name, std::string_view value) {
     if (value.empty()) return;
     Name(name);
     String(value);
-    text_ += ' ';
+    Put(' ');
   }
   void Flag(const char* name, bool on) {
     if (!on) return;
-    text_ += name;
-    text_ += ' ';
+    Put(name);
+    Put(' ');
   }
   void Number(const char* name, int64_t value) {
     Name(name);
-    text_ += std::to_string(value);
-    text_ += ' ';
+    Digits(value);
+    Put(' ');
   }
   void List(const char* name, const std::vector<std::string>& values) {
     if (values.empty()) return;
     Name(name);
-    text_ += '[';
+    Put('[');
     for (const std::string& value : values) {
       String(value);
-      text_ += ',';
+      Put(',');
     }
-    text_ += "] ";
+    Put("] ");
   }
   /// `pairs`: a map or a vector of string pairs.
   template <class Pairs>
   void PairList(const char* name, const Pairs& pairs) {
     if (pairs.empty()) return;
     Name(name);
-    text_ += '[';
+    Put('[');
     for (const auto& [key, value] : pairs) {
       String(key);
-      text_ += '=';
+      Put('=');
       String(value);
-      text_ += ',';
+      Put(',');
     }
-    text_ += "] ";
+    Put("] ");
   }
   void Open(const char* name) {
     Name(name);
-    text_ += "{ ";
+    Put("{ ");
   }
-  void Close() { text_ += "} "; }
+  void Close() { Put("} "); }
 
  private:
   void Name(const char* name) {
-    text_ += name;
-    text_ += '=';
+    Put(name);
+    Put('=');
   }
   void String(std::string_view value) {
+    Digits(static_cast<int64_t>(value.size()));
+    Put(':');
+    Put(value);
+  }
+  void Digits(int64_t value) {
     char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value.size()).ptr;
-    text_.append(digits, end);
-    text_ += ':';
-    text_ += value;
+    const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    Put(std::string_view(digits, static_cast<size_t>(end - digits)));
+  }
+  void Put(std::string_view bytes) {
+    if (size_ + bytes.size() > capacity_) Grow(size_ + bytes.size());
+    std::memcpy(buffer_.get() + size_, bytes.data(), bytes.size());
+    size_ += bytes.size();
+  }
+  void Put(char c) { Put(std::string_view(&c, 1)); }
+  void Grow(size_t needed) {
+    const size_t capacity = std::max(needed, capacity_ * 2);
+    auto bigger = std::make_unique<char[]>(capacity);
+    if (size_ > 0) std::memcpy(bigger.get(), buffer_.get(), size_);
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
   }
 
-  std::string& text_;
+  std::unique_ptr<char[]> buffer_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 /// Everything in `step` that decides its result, without positions, ids, the shown text or
 /// stage numbers (another target of the same Dockerfile numbers stages differently: only
 /// whether a stage is used counts). run_env is left out: build_args holds the values that
 /// matter, and undeclared proxies do not.
-/// `scratch` is working space, reused from step to step so the text grows only once; the
-/// result is an exact-size copy of it.
-std::string KeyText(const Step& step, std::string* scratch) {
-  KeyWriter key(scratch);
+/// `key` is working space, reused from step to step.
+std::string KeyText(const Step& step, KeyWriter& key) {
+  key.Clear();
   key.Text("kind", StepKindName(step.kind));
   key.Text("instruction", step.instruction);
   key.PairList("build_args", step.build_args);
@@ -201,7 +223,7 @@ std::string KeyText(const Step& step, std::string* scratch) {
     key.Number("retries", check.retries);
     key.Close();
   }
-  return *scratch;
+  return std::string(key.text());
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
@@ -719,7 +741,7 @@ class Lowerer {
     }
     // graph_ is done with: its steps are compacted in place (a kept step never moves to a
     // higher index) and handed over, so the large Steps are not copied to a second vector.
-    std::string key_scratch;
+    KeyWriter key_writer;
     for (Step& old : graph_.steps) {
       const int id = step_map[old.id];
       if (id < 0) continue;
@@ -731,7 +753,7 @@ class Lowerer {
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
-      step.key_text = KeyText(step, &key_scratch);
+      step.key_text = KeyText(step, key_writer);
     }
     graph_.steps.resize(next_step);
     out.steps = std::move(graph_.steps);
