@@ -223,6 +223,26 @@ TEST_CASE("incremental: steps whose images were removed run again", "[e2e][incre
   CHECK(p.Build().empty());
 }
 
+TEST_CASE("incremental: a moved base tag reruns its stages, another tag nothing",
+          "[e2e][incremental]") {
+  KILN_REQUIRE_RUNTIME();
+  Project p;
+  p.Build();
+  const std::string first = p.LastImageId();
+  // Another image tagged: no step names it.
+  REQUIRE(p.kiln()({"tag", "app", "unrelated:1"}).exit_code == 0);
+  CHECK(p.Build().empty());
+
+  // kiln-busybox:latest moved to another image (the app itself): both FROMs look again and
+  // every step on them runs.
+  REQUIRE(p.kiln()({"tag", "app", "kiln-busybox:latest"}).exit_code == 0);
+  const Steps ran = p.Build();
+  CHECK(Contains(ran, "COPY deps/ /opt/deps/"));
+  CHECK(Contains(ran, "RUN echo tools > /tools"));
+  CHECK(p.LastImageId() != first);
+  CHECK(p.Build().empty());
+}
+
 TEST_CASE("incremental: ninja run by hand regenerates once after a touched Dockerfile",
           "[e2e][incremental]") {
   KILN_REQUIRE_RUNTIME();

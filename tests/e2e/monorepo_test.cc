@@ -157,11 +157,12 @@ TEST_CASE("monorepo: ninja builds one image, then the rest without rebuilding th
   CHECK_FALSE(m.ImageId("api").empty());
   CHECK(m.ImageId("auth").empty());
 
-  // Everything: the eleven other services in parallel on the base built above.
+  // Everything: the eleven other services in parallel on the base built above. Tagging api
+  // moved no tag the base names, so not even its FROM looks again.
   ran = m.Ninja();
   for (const std::string& step : kBaseSteps) {
     INFO(step);
-    CHECK(Count(ran, step) == (step == kBaseSteps[0] ? 1u : 0u));
+    CHECK(Count(ran, step) == 0);
   }
   CHECK(Count(ran, kServiceRun) == kServices.size() - 1);
   CHECK(Count(ran, "Writing image api") == 0);
