@@ -482,6 +482,14 @@ ArgInstruction ParseArg(const Typing& t) {
 /// Splits a --mount value on commas, honouring double-quoted fields as a CSV reader does.
 std::vector<std::string> SplitCsv(std::string_view text) {
   std::vector<std::string> fields;
+  if (text.find('"') == std::string_view::npos) {  // the usual case: plain commas
+    for (size_t start = 0;;) {
+      const size_t comma = std::min(text.find(',', start), text.size());
+      fields.emplace_back(text.substr(start, comma - start));
+      if (comma == text.size()) return fields;
+      start = comma + 1;
+    }
+  }
   std::string current;
   bool quoted = false;
   for (char c : text) {
@@ -510,10 +518,10 @@ RunMount ParseMount(const Typing& t, const std::string& spec, int ssh_index) {
   std::vector<std::pair<std::string, std::optional<std::string>>> fields;
   for (const std::string& field : SplitCsv(spec)) {
     const size_t eq = field.find('=');
-    std::string key = Lower(Trim(field.substr(0, eq)));
+    std::string key = Lower(Trim(std::string_view(field).substr(0, eq)));
     if (key.empty()) t.Fail("invalid mount field '" + field + "' in '" + spec + "'", spec);
     std::optional<std::string> value;
-    if (eq != std::string::npos) value = t.words.Word(field.substr(eq + 1));
+    if (eq != std::string::npos) value = t.words.Word(std::string_view(field).substr(eq + 1));
     if (key == "type") {
       if (!value) t.Fail("invalid field 'type' must be a key=value pair", spec);
       static const std::set<std::string> types = {"bind", "cache", "tmpfs", "secret", "ssh"};
@@ -529,7 +537,8 @@ RunMount ParseMount(const Typing& t, const std::string& spec, int ssh_index) {
                                                     "required"};
     if (!value && !flag_keys.count(key))
       t.Fail("invalid field '" + key + "' must be a key=value pair", spec);
-    const std::string v = value.value_or("");
+    static const std::string kNone;
+    const std::string& v = value ? *value : kNone;
     if (key == "target" || key == "dst" || key == "destination") {
       mount.target = v;
     } else if (key == "source" || key == "src") {

@@ -42,14 +42,13 @@ bool IsDigits(std::string_view text) {
 
 /// `path` made absolute against `base` and cleaned as Go's path.Join does.
 std::string ResolvePath(std::string_view base, std::string_view path) {
-  const std::string joined =
-      path.starts_with("/") ? std::string(path) : std::string(base) + "/" + std::string(path);
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= joined.size()) {
-    size_t end = joined.find('/', start);
-    if (end == std::string::npos) end = joined.size();
-    const std::string part = joined.substr(start, end - start);
+  std::string joined;
+  if (!path.starts_with("/")) joined.append(base).append("/");
+  joined.append(path);
+  std::vector<std::string_view> parts;  // into `joined`
+  for (size_t start = 0; start <= joined.size();) {
+    const size_t end = std::min(joined.find('/', start), joined.size());
+    const std::string_view part = std::string_view(joined).substr(start, end - start);
     if (part == "..") {
       if (!parts.empty()) parts.pop_back();
     } else if (!part.empty() && part != ".") {
@@ -57,9 +56,11 @@ std::string ResolvePath(std::string_view base, std::string_view path) {
     }
     start = end + 1;
   }
+  if (parts.empty()) return "/";
   std::string out;
-  for (const std::string& part : parts) out += "/" + part;
-  return out.empty() ? "/" : out;
+  out.reserve(joined.size() + 1);
+  for (const std::string_view part : parts) out.append("/").append(part);
+  return out;
 }
 
 /// A word as a user reads it: quoted when it would not read back as one word.
@@ -572,7 +573,7 @@ class Lowerer {
     }
     // Flags as written: the mount defaults filled in above are noise to a reader.
     std::string text = "RUN";
-    for (const std::string& flag : node.flags) text += " " + flag;
+    for (const std::string& flag : node.flags) text.append(" ").append(flag);
     step.text = text + " " + ShownCommand(step.command, step.shell_form);
     // RUN sees every arg declared so far as environment, so its result depends on them all (the
     // args its flags used are among them). The same for every RUN until an ARG or ENV.

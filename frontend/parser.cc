@@ -122,6 +122,17 @@ std::vector<Word> SplitQuotedWords(std::string_view s, char escape) {
     Word word{"", pos};
     char quote = 0;
     for (; pos < s.size(); ++pos) {
+      if (quote == 0) {  // a run of ordinary characters goes in at once
+        size_t end = pos;
+        while (end < s.size() && !IsSpace(s[end]) && s[end] != escape && s[end] != '\'' &&
+               s[end] != '"')
+          ++end;
+        if (end > pos) {
+          word.text.append(s.substr(pos, end - pos));
+          pos = end - 1;
+          continue;
+        }
+      }
       const char c = s[pos];
       if (quote == 0 && IsSpace(c)) break;
       if (c == escape && quote != '\'') {
@@ -166,6 +177,17 @@ size_t ExtractFlags(std::string_view s, size_t pos, std::vector<std::string>& fl
     bool quoted = false;
     char quote = 0;
     for (; pos < s.size(); ++pos) {
+      if (quote == 0) {  // a run of ordinary characters goes in at once
+        size_t end = pos;
+        while (end < s.size() && !IsSpace(s[end]) && s[end] != '\\' && s[end] != '\'' &&
+               s[end] != '"')
+          ++end;
+        if (end > pos) {
+          word.append(s.substr(pos, end - pos));
+          pos = end - 1;
+          continue;
+        }
+      }
       char c = s[pos];
       if (quote == 0 && IsSpace(c)) break;
       if (quote == 0 && (c == '\'' || c == '"')) {
