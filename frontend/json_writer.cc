@@ -204,7 +204,7 @@ void JsonWriter::BeforeValue() {
   }
   if (empty_.empty()) return;
   const bool comma = !empty_.back();
-  empty_.back() = false;
+  empty_.back() = 0;
   if (indent_ >= 0)
     Break(comma, empty_.size());
   else if (comma)
@@ -214,10 +214,15 @@ void JsonWriter::BeforeValue() {
 void JsonWriter::Key(std::string_view key) {
   BeforeValue();
   // A plain key (all of them but odd map keys) goes in with its quotes and colon in one piece.
+  // Keys are short: copied and checked in one pass.
   char piece[64];
-  if (key.size() + 4 <= sizeof piece && FindSpecial(key, 0) == key.size()) {
+  bool plain = key.size() + 4 <= sizeof piece;
+  for (size_t i = 0; plain && i < key.size(); ++i) {
+    piece[i + 1] = key[i];
+    plain = !kSpecialByte[static_cast<unsigned char>(key[i])];
+  }
+  if (plain) {
     piece[0] = '"';
-    std::memcpy(piece + 1, key.data(), key.size());
     std::memcpy(piece + 1 + key.size(), "\": ", 3);
     Put(std::string_view(piece, key.size() + (indent_ >= 0 ? 4 : 3)));
   } else {
@@ -230,7 +235,7 @@ void JsonWriter::Key(std::string_view key) {
 void JsonWriter::Open(char bracket) {
   BeforeValue();
   Put(bracket);
-  empty_.push_back(true);
+  empty_.push_back(1);
 }
 
 void JsonWriter::Close(char bracket) {

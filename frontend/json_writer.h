@@ -78,7 +78,7 @@ class JsonWriter {
   std::FILE* file_;
   std::string* out_;
   int indent_;
-  std::vector<bool> empty_;  ///< per open container: nothing written in it yet
+  std::vector<unsigned char> empty_;  ///< per open container: nothing written in it yet
   bool after_key_ = false;
 };
 
