@@ -199,20 +199,21 @@ bool IsFlagOfAnyInstruction(std::string_view name) {
 /// Parsed flags of one node; booleans hold "true" or "false".
 class Flags {
  public:
-  bool Has(std::string_view name) const { return values_.count(std::string(name)) > 0; }
+  bool Has(std::string_view name) const { return values_.find(name) != values_.end(); }
   std::string Value(std::string_view name) const {
-    const auto it = values_.find(std::string(name));
+    const auto it = values_.find(name);
     return it == values_.end() ? std::string() : it->second.back();
   }
-  std::vector<std::string> Values(std::string_view name) const {
-    const auto it = values_.find(std::string(name));
-    return it == values_.end() ? std::vector<std::string>() : it->second;
+  const std::vector<std::string>& Values(std::string_view name) const {
+    static const std::vector<std::string> kNone;
+    const auto it = values_.find(name);
+    return it == values_.end() ? kNone : it->second;
   }
   bool Bool(std::string_view name) const { return Value(name) == "true"; }
   bool Empty() const { return values_.empty(); }
   /// The flag word as written, for error columns.
   std::string Word(std::string_view name) const {
-    const auto it = words_.find(std::string(name));
+    const auto it = words_.find(name);
     return it == words_.end() ? std::string() : it->second;
   }
   void Add(const std::string& name, std::string value, const std::string& word) {
@@ -221,8 +222,9 @@ class Flags {
   }
 
  private:
-  std::map<std::string, std::vector<std::string>> values_;
-  std::map<std::string, std::string> words_;
+  // Looked up by string_view without building a std::string each time.
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
+  std::map<std::string, std::string, std::less<>> words_;
 };
 
 Flags ParseFlags(const Node& node, const SyntaxTree& tree) {
