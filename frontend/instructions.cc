@@ -335,9 +335,9 @@ struct Typing {
       return command;
     }
     command.shell_form = true;
-    const std::string text = RestText();
+    std::string text = RestText();
     if (text.empty()) Fail(node.instruction + " requires at least one argument");
-    command.args = {text};
+    command.args.push_back(std::move(text));
     return command;
   }
 };

@@ -574,7 +574,12 @@ class Lowerer {
     // Flags as written: the mount defaults filled in above are noise to a reader.
     std::string text = "RUN";
     for (const std::string& flag : node.flags) text.append(" ").append(flag);
-    step.text = text + " " + ShownCommand(step.command, step.shell_form);
+    text.append(" ");
+    if (step.shell_form && !step.command.empty())
+      text.append(step.command[0]);  // what ShownCommand gives, without a copy
+    else
+      text.append(ShownCommand(step.command, step.shell_form));
+    step.text = std::move(text);
     // RUN sees every arg declared so far as environment, so its result depends on them all (the
     // args its flags used are among them). The same for every RUN until an ARG or ENV.
     StageState& state = Current();
