@@ -636,7 +636,10 @@ bool IsUrl(std::string_view source) {
 }
 
 void ParseTransfer(const Typing& t, FileTransfer* out) {
-  std::vector<std::string> raw = t.RawWords();
+  // The node's words as they are, unless the shell form needs them split.
+  const std::vector<std::string> split =
+      t.node.form == ArgForm::kShell ? t.RawWords() : std::vector<std::string>();
+  const std::vector<std::string>& raw = t.node.form == ArgForm::kShell ? split : t.node.args;
   if (raw.size() < 2)
     t.Fail(t.node.instruction + " requires at least two arguments, but only " +
            std::to_string(raw.size()) + " was provided. Destination could not be determined.");
@@ -696,17 +699,18 @@ AddInstruction ParseAdd(const Typing& t) {
 // ENV, LABEL
 
 std::vector<std::pair<std::string, std::string>> ParsePairs(const Typing& t) {
-  std::vector<KeyValue> pairs = t.node.pairs;
+  std::vector<KeyValue> split;  // pairs written as words (ONBUILD triggers...)
   if (t.node.form != ArgForm::kPairs) {
-    pairs.clear();
     for (const std::string& word : t.RawWords()) {
       const size_t eq = word.find('=');
       if (eq == std::string::npos) t.Fail(t.node.instruction + " must have two arguments", word);
-      pairs.push_back({word.substr(0, eq), word.substr(eq + 1), false});
+      split.push_back({word.substr(0, eq), word.substr(eq + 1), false});
     }
   }
+  const std::vector<KeyValue>& pairs = t.node.form == ArgForm::kPairs ? t.node.pairs : split;
   if (pairs.empty()) t.Fail(t.node.instruction + " requires at least one argument");
   std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(pairs.size());
   for (const KeyValue& kv : pairs) {
     std::string key = t.words.Word(kv.key);
     if (key.empty()) t.Fail(t.node.instruction + " names can not be blank", kv.key);
