@@ -1,15 +1,11 @@
 #include "engine/archive_detect.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
-#include <memory>
+#include "engine/libarchive.h"
 
 namespace kiln {
 
 bool IsTarArchive(const std::filesystem::path& path) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(),
-                                                                &archive_read_free);
+  ArchiveReader reader(archive_read_new());
   if (!reader) return false;
   archive_read_support_filter_all(reader.get());
   archive_read_support_format_tar(reader.get());

@@ -1,7 +1,5 @@
 #include "engine/layer_applier.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/libarchive.h"
 #include "engine/scoped_locale.h"
 #include "engine/unique_fd.h"
 
@@ -122,7 +121,7 @@ std::string ReadLinkAt(int dir_fd, const std::string& name, const std::string& e
   }
 }
 
-using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
+using ArchivePtr = ArchiveReader;
 
 // A directory inside dest: an O_PATH descriptor and its symlink-free path relative to dest.
 struct Dir {
@@ -141,7 +140,7 @@ class Applier {
   }
 
   void Apply(const std::filesystem::path& tar_path) {
-    ArchivePtr ar(archive_read_new(), &archive_read_free);
+    ArchivePtr ar(archive_read_new());
     if (!ar) throw std::bad_alloc();
     archive_read_support_filter_all(ar.get());
     // Layers are tars (OCI image spec); "empty" accepts a zero-byte layer.

@@ -1,7 +1,5 @@
 #include "engine/layer_writer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,6 +15,7 @@
 #include <vector>
 
 #include "engine/hash.h"
+#include "engine/libarchive.h"
 #include "engine/scoped_locale.h"
 #include "engine/unique_fd.h"
 
@@ -33,10 +32,10 @@ std::string Errno() {
   return std::strerror(errno);
 }
 
-using EntryPtr = std::unique_ptr<archive_entry, decltype(&archive_entry_free)>;
+using EntryPtr = ArchiveEntryPtr;
 
 EntryPtr NewEntry() {
-  EntryPtr entry(archive_entry_new(), &archive_entry_free);
+  EntryPtr entry(archive_entry_new());
   if (!entry) throw std::bad_alloc();
   return entry;
 }
