@@ -18,22 +18,26 @@ constexpr const char* kFingerprintFile = "ninja.fingerprint";
 /// Splits the rest of a `build` line into unescaped words; `$` followed by a newline never
 /// occurs in kiln's files, so a line is a whole statement head.
 std::vector<std::string> SplitNinjaWords(std::string_view line) {
-  std::vector<std::string> words(1);
+  std::vector<std::string> words;
+  std::string word;
+  auto finish_word = [&] {
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  };
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (c == '$' && i + 1 < line.size()) {
-      words.back() += line[++i];  // `$ `, `$:` and `$$` stand for the character itself
+      word.push_back(line[++i]);  // `$ `, `$:` and `$$` stand for the character itself
     } else if (c == ' ') {
-      if (!words.back().empty()) words.emplace_back();
+      finish_word();
     } else if (c == ':') {
-      if (!words.back().empty()) words.emplace_back();
-      words.back() = ":";
-      words.emplace_back();
+      finish_word();
+      words.emplace_back(1, ':');
     } else {
-      words.back() += c;
+      word.push_back(c);
     }
   }
-  if (words.back().empty()) words.pop_back();
+  finish_word();
   return words;
 }
 
