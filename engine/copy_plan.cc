@@ -8,15 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <exception>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "engine/archive_detect.h"
 #include "engine/unique_fd.h"
@@ -31,9 +27,6 @@ namespace kiln {
 namespace {
 
 constexpr size_t kCopyBufferSize = 128 * 1024;
-/// Below this many files one thread copies them; the threads' start would cost more.
-constexpr size_t kFilesPerCopyThread = 256;
-constexpr unsigned kMaxCopyThreads = 4;
 
 [[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
@@ -206,10 +199,7 @@ class Stager {
     dest_is_dir_ =
         dir_hint || request_.parents || destination_.empty() || ExistingIsDirectory(destination_);
 
-    for (const ResolvedSource& source : local) {
-      StageLocal(source);
-      FlushFiles();  // a later source may replace what this one staged
-    }
+    for (const ResolvedSource& source : local) StageLocal(source);
     for (const InlineFile& file : request_.inline_files) StageInline(file);
     CopyOutcome outcome;
     outcome.destination = "/" + destination_;
@@ -446,7 +436,6 @@ class Stager {
         MakeDirectory(to, SourceMetadata(st), true);
         CopyTree(from, to, relative);
         // An ignored directory entered for its exceptions stays only if something was copied.
-        if (ignored) FlushFiles();  // what was copied below must be there to be seen
         if (ignored && unlinkat(staging_fd_.get(), to.c_str(), AT_REMOVEDIR) == 0) {
           directories_.erase(to);
         }
@@ -484,12 +473,8 @@ class Stager {
       hard_links_[{st.st_dev, st.st_ino}] = target;
     }
     const Metadata meta = SourceMetadata(st);
-    if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
-      pending_files_.push_back({from, target, st, meta});  // copied by FlushFiles
-      return;
-    }
     if (S_ISREG(st.st_mode)) {
-      CopyRegularFile(SourceRoot().get(), from, target, st, meta);
+      CopyRegularFile(from, target, st, meta);
       return;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -512,9 +497,9 @@ class Stager {
   /// layer-worthy xattrs. Every change goes through the open descriptor, and ownership and mode
   /// are only set when creating the file did not already give them: this runs once per copied
   /// file, so each system call saved counts thousands of times.
-  void CopyRegularFile(int source_root, const std::string& from, const std::string& target,
-                       const struct stat& st, const Metadata& meta) {
-    UniqueFd in(openat(source_root, from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  void CopyRegularFile(const std::string& from, const std::string& target, const struct stat& st,
+                       const Metadata& meta) {
+    UniqueFd in(openat(SourceRoot().get(), from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!in.valid()) ThrowErrno("cannot open", from);
     const mode_t create_mode = meta.mode & 0777;
     UniqueFd out = CreateStagedFile(target, create_mode);
@@ -539,46 +524,11 @@ class Stager {
     if (futimens(out.get(), times) != 0) ThrowErrno("cannot set times of", target);
   }
 
-  /// Copies the files CopyEntry set aside. Each has its own target, so with enough of them
-  /// they are shared among a few threads: creating thousands of small files is system calls,
-  /// which the cores run side by side.
-  void FlushFiles() {
-    if (pending_files_.empty()) return;
-    std::vector<PendingFile> files = std::move(pending_files_);
-    pending_files_.clear();
-    const int source_root = SourceRoot().get();
-    std::atomic<size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    auto work = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-        const PendingFile& f = files[i];
-        try {
-          CopyRegularFile(source_root, f.from, f.target, f.st, f.meta);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!error) error = std::current_exception();
-          next = files.size();
-        }
-      }
-    };
-    const unsigned threads =
-        files.size() < kFilesPerCopyThread
-            ? 1
-            : std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, kMaxCopyThreads);
-    std::vector<std::thread> helpers;
-    for (unsigned t = 1; t < threads; ++t) helpers.emplace_back(work);
-    work();
-    for (std::thread& t : helpers) t.join();
-    if (error) std::rethrow_exception(error);
-  }
-
   /// Creates the staged file `target` for writing, replacing whatever is staged there.
   UniqueFd CreateStagedFile(const std::string& target, mode_t mode) {
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
     UniqueFd out(openat(staging_fd_.get(), target.c_str(), flags, mode));
     if (!out.valid() && errno == EEXIST) {
-      std::lock_guard<std::mutex> lock(clear_mutex_);  // files may be copied by several threads
       ClearTarget(target);
       out = UniqueFd(openat(staging_fd_.get(), target.c_str(), flags, mode));
     }
@@ -743,14 +693,6 @@ class Stager {
   std::map<std::string, Metadata> directories_;  ///< sorted, so parents come before children
   std::map<std::pair<dev_t, ino_t>, std::string> hard_links_;
   int extracts_ = 0;
-  /// Regular files found by CopyEntry, copied by FlushFiles.
-  struct PendingFile {
-    std::string from, target;
-    struct stat st;
-    Metadata meta;
-  };
-  std::vector<PendingFile> pending_files_;
-  std::mutex clear_mutex_;
   const uid_t creator_uid_ = geteuid();
   const gid_t creator_gid_ = getegid();
   const mode_t umask_ = CurrentUmask();
