@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -587,34 +588,75 @@ fs::path ImageStore::LayerDir(const std::string& digest) const {
 
 namespace {
 
-/// An unpacked layer must be on disk before it becomes visible under its final name: after a
-/// crash a renamed directory of empty files would silently corrupt every build on it.
-void SyncFileSystemOf(const fs::path& tree) {
-  if (int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::syncfs(fd);
-    ::close(fd);
-  }
+/// This boot's id: until the machine stops, the page cache is the truth, whatever reached the
+/// disk.
+const std::string& BootId() {
+  static const std::string id = [] {
+    std::string text;
+    try {
+      text = ReadWholeFile("/proc/sys/kernel/random/boot_id");
+    } catch (const std::exception&) {
+      return std::string();  // no way to tell boots apart: nothing unsynced is ever trusted
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+  }();
+  return id;
 }
 
-/// Syncs `tree` and renames it to the unpacked layer `dir`. False when another process
-/// published the same layer first: theirs is as good as ours, and `tree` stays where it is.
-bool PublishTree(const fs::path& tree, const fs::path& dir) {
-  SyncFileSystemOf(tree);
+}  // namespace
+
+fs::path ImageStore::UnsyncedMarker(const std::string& digest) const {
+  return root_ / "layers-unsynced" / DigestHex(digest);
+}
+
+bool ImageStore::HasTrustedUnpackedLayer(const std::string& digest) const {
+  if (!fs::is_directory(LayerDir(digest))) return false;
+  std::error_code ec;
+  if (!fs::exists(UnsyncedMarker(digest), ec)) return true;  // synced when it was written
+  std::string boot;
+  try {
+    boot = ReadWholeFile(UnsyncedMarker(digest));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !BootId().empty() && boot == BootId();
+}
+
+bool ImageStore::PublishUnpackedLayer(const std::string& digest, const fs::path& tree) {
+  const fs::path dir = LayerDir(digest);
+  if (HasTrustedUnpackedLayer(digest)) return false;
+  if (fs::exists(dir)) {
+    // Written before a crash or reboot: out of the way first (another process may be at it).
+    std::string pattern = (TmpDir() / "stale-layer-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) {
+      std::error_code ec;
+      fs::rename(dir, fs::path(pattern) / "rootfs", ec);
+      fs::remove_all(pattern, ec);
+    }
+  }
+  // The marker goes first: journaled file systems keep the order of these two changes, so a
+  // layer that survives a crash always has its marker (its content may be lost: then it names
+  // no boot, which is as good as an old one).
+  const fs::path marker = UnsyncedMarker(digest);
+  fs::create_directories(marker.parent_path());
+  {
+    std::ofstream out(marker, std::ios::binary | std::ios::trunc);
+    out << BootId();
+    if (!out.flush()) throw ImageStoreError("cannot write " + marker.string());
+  }
   if (::rename(tree.c_str(), dir.c_str()) != 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return false;
     throw std::system_error(errno, std::generic_category(),
                             "cannot rename " + tree.string() + " to " + dir.string());
   }
-  SyncDirectory(dir.parent_path());
   return true;
 }
-
-}  // namespace
 
 fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
                                          const std::function<void(const fs::path&)>& unpack) {
   const fs::path dir = LayerDir(digest);
-  if (fs::is_directory(dir)) return dir;
+  if (HasTrustedUnpackedLayer(digest)) return dir;
   std::string pattern = (TmpDir() / "layer-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::system_error(errno, std::generic_category(),
@@ -632,15 +674,14 @@ fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
   fs::create_directory(tree);
   fs::permissions(tree, fs::perms(0755));
   unpack(tree);
-  PublishTree(tree, dir);
+  PublishUnpackedLayer(digest, tree);
   return dir;
 }
 
 bool ImageStore::AdoptUnpackedLayer(const std::string& digest, const fs::path& tree) {
-  const fs::path dir = LayerDir(digest);
-  if (fs::is_directory(dir)) return false;
+  if (HasTrustedUnpackedLayer(digest)) return false;
   fs::permissions(tree, fs::perms(0755));
-  return PublishTree(tree, dir);
+  return PublishUnpackedLayer(digest, tree);
 }
 
 // --- maintenance -------------------------------------------------------------------------------
@@ -804,6 +845,7 @@ GcReport ImageStore::GarbageCollectBlobs(std::chrono::seconds grace) {
     std::error_code ec;
     fs::remove_all(entry.path(), ec);
     if (!ec) report.removed_layers.push_back(digest);
+    fs::remove(UnsyncedMarker(digest), ec);
   }
   std::sort(report.removed_blobs.begin(), report.removed_blobs.end());
   std::sort(report.removed_layers.begin(), report.removed_layers.end());

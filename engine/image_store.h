@@ -6,6 +6,8 @@
 //   <root>/images/<config-hex>.json   image records {id, manifest_digest, parent, created,
 //                                     intermediate}
 //   <root>/layers/<hex>/              unpacked layers, each created once (EnsureUnpackedLayer)
+//   <root>/layers-unsynced/<hex>      the boot id under which layers/<hex> was written, unsynced
+//   <root>/tags/<key>                 the manifest digest a tag points to (TagStamp)
 //   <root>/cache/<cache-key>.json     step cache: {"image_id": "sha256:..."}
 //   <root>/containers/, <root>/tmp/ (temporary files, same file system), <root>/lock
 //
@@ -217,8 +219,13 @@ class ImageStore {
   /// consistently — for the store's uncompressed layers they are the same).
   std::filesystem::path LayerDir(const std::string& digest) const;
   /// LayerDir(digest), unpacking it first if missing: `unpack` fills a fresh empty directory
-  /// (mode 0755) under <root>/tmp, which is then synced and renamed into place, so a layer is
-  /// unpacked once and never seen half-done. If `unpack` throws, nothing is left behind.
+  /// (mode 0755) under <root>/tmp, which is then renamed into place, so a layer is unpacked
+  /// once and never seen half-done. If `unpack` throws, nothing is left behind.
+  ///
+  /// Unpacked layers are not synced to disk (a whole-file-system sync waited for every other
+  /// writer's data, often longer than the step itself): the boot id beside each one says until
+  /// when it can be trusted. One written before the last crash or reboot may have lost data,
+  /// so it is removed and unpacked again from its blob, which is always synced.
   std::filesystem::path EnsureUnpackedLayer(
       const std::string& digest, const std::function<void(const std::filesystem::path&)>& unpack);
   /// Makes `tree` (a directory under <root>/tmp) the unpacked layer `digest` by renaming it,
@@ -226,6 +233,8 @@ class ImageStore {
   /// give the same tree. Saves writing the files a second time and deleting the first copy.
   /// Returns false (and leaves `tree` alone) when the layer was already there.
   bool AdoptUnpackedLayer(const std::string& digest, const std::filesystem::path& tree);
+  /// True when LayerDir(digest) exists and was written in this boot or synced.
+  bool HasTrustedUnpackedLayer(const std::string& digest) const;
 
   // --- maintenance ----------------------------------------------------------------------------
   /// Verifies every blob against its name, every record's manifest/config/layers, every
@@ -248,6 +257,10 @@ class ImageStore {
   void WriteIndex(const ImageIndex& index) const;
   /// Points the stamp of the tag `name` (normalized) at `digest`, writing only a change.
   void WriteTagStamp(const std::string& name, const std::string& digest) const;
+  std::filesystem::path UnsyncedMarker(const std::string& digest) const;
+  /// Renames `tree` to LayerDir(digest) after marking it as written in this boot; replaces an
+  /// untrusted one. False when a trusted one was there first (`tree` is left alone).
+  bool PublishUnpackedLayer(const std::string& digest, const std::filesystem::path& tree);
   std::optional<ImageRecord> RecordFromManifest(const std::string& manifest_digest) const;
   std::optional<ImageRecord> FindByPrefix(std::string_view hex_prefix) const;
 

@@ -478,6 +478,51 @@ TEST_CASE("a layer is unpacked once, atomically", "[store]") {
   CHECK(CountFiles(store->root() / "tmp") == 0);
 }
 
+TEST_CASE("a layer unpacked before a reboot is unpacked again, one of this boot is kept",
+          "[store]") {
+  TempStore store;
+  const std::string digest = Sha256Digest("layer");
+  int calls = 0;
+  auto unpack = [&](const fs::path& into) {
+    ++calls;
+    std::ofstream(into / "file") << "content " << calls;
+  };
+  const fs::path dir = store->EnsureUnpackedLayer(digest, unpack);
+  const fs::path marker = store->root() / "layers-unsynced" / Hex(digest);
+  CHECK(ReadWholeFile(marker) == ReadWholeFile("/proc/sys/kernel/random/boot_id").substr(0, 36));
+  CHECK(store->HasTrustedUnpackedLayer(digest));
+
+  // Written under another boot, or with its marker's content lost in a crash.
+  for (const std::string& other : {std::string("0c7d1e2f-other-boot"), std::string()}) {
+    INFO("marker: \"" << other << "\"");
+    std::ofstream(marker, std::ios::trunc) << other;
+    std::ofstream(dir / "file", std::ios::trunc);  // as a crash may leave it: empty
+    CHECK_FALSE(store->HasTrustedUnpackedLayer(digest));
+    const int before = calls;
+    CHECK(store->EnsureUnpackedLayer(digest, unpack) == dir);
+    CHECK(calls == before + 1);
+    CHECK(ReadWholeFile(dir / "file") == "content " + std::to_string(calls));
+    CHECK(store->HasTrustedUnpackedLayer(digest));
+  }
+  CHECK(CountFiles(store->root() / "tmp") == 0);
+
+  // A layer without a marker was synced when it was written (as kiln did before markers).
+  fs::remove(marker);
+  CHECK(store->HasTrustedUnpackedLayer(digest));
+
+  // An adopted tree replaces an untrusted layer too, and is kept when the layer is trusted.
+  std::ofstream(marker, std::ios::trunc) << "old";
+  const fs::path tree = store->root() / "tmp" / "adopted";
+  fs::create_directories(tree);
+  std::ofstream(tree / "file") << "adopted";
+  CHECK(store->AdoptUnpackedLayer(digest, tree));
+  CHECK(ReadWholeFile(dir / "file") == "adopted");
+  fs::create_directories(tree);
+  CHECK_FALSE(store->AdoptUnpackedLayer(digest, tree));
+  fs::remove_all(tree);
+  CHECK(CountFiles(store->root() / "tmp") == 0);
+}
+
 TEST_CASE("the store lock is exclusive across open files and re-entrant inside", "[store]") {
   TempStore store;
   auto try_lock = [&] {
