@@ -625,6 +625,9 @@ bool ImageStore::HasTrustedUnpackedLayer(const std::string& digest) const {
 
 bool ImageStore::PublishUnpackedLayer(const std::string& digest, const fs::path& tree) {
   const fs::path dir = LayerDir(digest);
+  // Under the lock, so that a layer another process has just published is never taken for a
+  // stale one and moved away while it is in use.
+  StoreLock lock = Lock();
   if (HasTrustedUnpackedLayer(digest)) return false;
   if (fs::exists(dir)) {
     // Written before a crash or reboot: out of the way first (another process may be at it).
