@@ -161,6 +161,10 @@ class Stager {
     staging_fd_ = UniqueFd(open(staging_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!staging_fd_.valid()) ThrowErrno("cannot open staging directory", staging_root.string());
     staging_root_ = staging_root;
+    // Below a set-gid directory new files take its group, not ours: chown them all then.
+    struct stat root;
+    if (fstat(staging_fd_.get(), &root) != 0 || (root.st_mode & S_ISGID) != 0)
+      creator_gid_ = static_cast<gid_t>(-1);
     created_ns_ = request.created_time ? *request.created_time * 1'000'000'000 : NowNs();
   }
 
@@ -506,8 +510,8 @@ class Stager {
     if (st.st_size > 0) CopyBytes(in.get(), out.get(), from, static_cast<uint64_t>(st.st_size));
     const Xattrs xattrs = ReadXattrs(in.get());
     // A new file belongs to the effective ids (staged directories are not set-gid while files
-    // are copied: their modes are applied at the end); chown also clears set-id bits, so it
-    // comes before the mode.
+    // are copied: their modes are applied at the end, and a set-gid staging root is seen by the
+    // constructor); chown also clears set-id bits, so it comes before the mode.
     const bool chowned = meta.uid != creator_uid_ || meta.gid != creator_gid_;
     if (chowned && fchown(out.get(), meta.uid, meta.gid) != 0 &&
         !(errno == EPERM && creator_uid_ != 0)) {
@@ -694,7 +698,7 @@ class Stager {
   std::map<std::pair<dev_t, ino_t>, std::string> hard_links_;
   int extracts_ = 0;
   const uid_t creator_uid_ = geteuid();
-  const gid_t creator_gid_ = getegid();
+  gid_t creator_gid_ = getegid();  ///< -1 when new files may get another group
   const mode_t umask_ = CurrentUmask();
 };
 

@@ -171,6 +171,15 @@ TEST_CASE("owners and modes", "[copy_plan]") {
     CHECK((Lstat(f.staging / "app/lib/util.c").st_mode & 07777) == 0600);
     CHECK(Lstat(f.staging / "app/lib").st_uid == 0);
   }
+  SECTION("under a set-gid staging directory files still get the owner asked for") {
+    Fixture f;
+    std::filesystem::create_directories(f.staging);
+    REQUIRE(chown(f.staging.c_str(), 0, 4321) == 0);
+    REQUIRE(chmod(f.staging.c_str(), 02755) == 0);
+    f.Stage(f.Request({"a.txt", "src"}, "/app/"));
+    CHECK(Lstat(f.staging / "app/a.txt").st_gid == 0);
+    CHECK(Lstat(f.staging / "app/lib/util.c").st_gid == 0);
+  }
   SECTION("--from sources keep their owners") {
     Fixture f;
     CopyRequest request = f.Request({"src"}, "/app");
