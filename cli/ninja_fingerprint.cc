@@ -15,6 +15,11 @@ namespace {
 
 constexpr const char* kFingerprintFile = "ninja.fingerprint";
 
+/// Where a build directory keeps the fingerprint of its last successful ninja run.
+std::filesystem::path FingerprintPath(const std::filesystem::path& dir) {
+  return dir / kFingerprintFile;
+}
+
 /// Splits the rest of a `build` line into unescaped words; `$` followed by a newline never
 /// occurs in kiln's files, so a line is a whole statement head.
 std::vector<std::string> SplitNinjaWords(std::string_view line) {
@@ -98,10 +103,6 @@ std::optional<std::string> NinjaFingerprint(const std::filesystem::path& dir,
   }
   ::close(dir_fd);
   return fingerprint;
-}
-
-std::filesystem::path FingerprintPath(const std::filesystem::path& dir) {
-  return dir / kFingerprintFile;
 }
 
 bool NinjaIsUpToDate(const std::filesystem::path& dir, const std::string& ninja_file,

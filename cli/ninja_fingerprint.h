@@ -22,9 +22,6 @@ std::optional<std::string> NinjaFingerprint(const std::filesystem::path& dir,
                                             const std::string& ninja_file,
                                             const std::vector<std::string>& targets);
 
-/// Where a build directory keeps the fingerprint of its last successful ninja run.
-std::filesystem::path FingerprintPath(const std::filesystem::path& dir);
-
 /// True when the fingerprint recorded after the last successful run equals the current one:
 /// nothing ninja looks at has changed since it last finished with nothing left to do.
 bool NinjaIsUpToDate(const std::filesystem::path& dir, const std::string& ninja_file,

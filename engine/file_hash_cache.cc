@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "engine/atomic_file.h"
 #include "engine/hash.h"
 
 namespace kiln {
@@ -54,26 +55,6 @@ bool SameFile(const struct stat& a, const struct stat& b) {
          Nanoseconds(a.st_ctim) == Nanoseconds(b.st_ctim);
 }
 
-/// Reads the whole of `file` into `data` in one pass sized by fstat; false when it cannot.
-bool ReadAll(const std::filesystem::path& file, std::string* data) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st;
-  bool ok = ::fstat(fd, &st) == 0;
-  if (ok) {
-    data->resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (ok && done < data->size()) {
-      const ssize_t n = ::read(fd, data->data() + done, data->size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      ok = n > 0;
-      if (ok) done += static_cast<size_t>(n);
-    }
-  }
-  ::close(fd);
-  return ok;
-}
-
 }  // namespace
 
 FileHashCache::FileHashCache(std::filesystem::path file) : file_(std::move(file)) {}
@@ -81,7 +62,11 @@ FileHashCache::FileHashCache(std::filesystem::path file) : file_(std::move(file)
 FileHashCache FileHashCache::Load(const std::filesystem::path& file) {
   FileHashCache cache(file);
   std::string data;
-  if (!ReadAll(file, &data)) return cache;
+  try {
+    data = ReadWholeFile(file);
+  } catch (const std::system_error&) {
+    return cache;  // none yet, or unreadable: start empty
+  }
   const char* p = data.data();
   const char* const end = p + data.size();
   if (data.size() < sizeof kMagic + 8 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return cache;

@@ -15,6 +15,8 @@
 #include <set>
 #include <system_error>
 
+#include "engine/scratch_dir.h"
+
 namespace kiln {
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -499,8 +501,12 @@ bool ImageStore::Untag(const Reference& ref) {
 }
 
 fs::path ImageStore::TagStamp(const Reference& ref) const {
+  return TagStampOf(RequireTagRef(ref));
+}
+
+fs::path ImageStore::TagStampOf(const std::string& name) const {
   CacheKeyHasher hasher;
-  hasher.AddField(RequireTagRef(ref));
+  hasher.AddField(name);
   return root_ / "tags" / hasher.HexDigest();
 }
 
@@ -511,11 +517,11 @@ fs::path ImageStore::SyncTagStamp(const Reference& ref) {
   for (const Descriptor& d : ReadIndex().manifests)
     if (RefName(d) == name) digest = d.digest;
   WriteTagStamp(name, digest);
-  return TagStamp(ref);
+  return TagStampOf(name);
 }
 
 void ImageStore::WriteTagStamp(const std::string& name, const std::string& digest) const {
-  const fs::path stamp = TagStamp(ParseReference(name));
+  const fs::path stamp = TagStampOf(name);
   std::error_code missing;
   if (fs::file_size(stamp, missing) == digest.size() && !missing && ReadWholeFile(stamp) == digest)
     return;
@@ -629,14 +635,9 @@ bool ImageStore::PublishUnpackedLayer(const std::string& digest, const fs::path&
   // stale one and moved away while it is in use.
   StoreLock lock = Lock();
   if (HasTrustedUnpackedLayer(digest)) return false;
-  if (fs::exists(dir)) {
-    // Written before a crash or reboot: out of the way first (another process may be at it).
-    std::string pattern = (TmpDir() / "stale-layer-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      std::error_code ec;
-      fs::rename(dir, fs::path(pattern) / "rootfs", ec);
-      fs::remove_all(pattern, ec);
-    }
+  if (fs::exists(dir)) {  // written before a crash or reboot: out of the way first
+    const ScratchDir stale(*this, "stale-layer");
+    fs::rename(dir, stale.path() / "rootfs");
   }
   // The marker goes first: journaled file systems keep the order of these two changes, so a
   // layer that survives a crash always has its marker (its content may be lost: then it names
@@ -660,20 +661,8 @@ fs::path ImageStore::EnsureUnpackedLayer(const std::string& digest,
                                          const std::function<void(const fs::path&)>& unpack) {
   const fs::path dir = LayerDir(digest);
   if (HasTrustedUnpackedLayer(digest)) return dir;
-  std::string pattern = (TmpDir() / "layer-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot create a directory in " + TmpDir().string());
-  }
-  const fs::path work = pattern;
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } cleanup{work};
-  const fs::path tree = work / "rootfs";
+  const ScratchDir work(*this, "layer");
+  const fs::path tree = work.path() / "rootfs";
   fs::create_directory(tree);
   fs::permissions(tree, fs::perms(0755));
   unpack(tree);

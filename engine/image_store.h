@@ -257,6 +257,8 @@ class ImageStore {
   void WriteIndex(const ImageIndex& index) const;
   /// Points the stamp of the tag `name` (normalized) at `digest`, writing only a change.
   void WriteTagStamp(const std::string& name, const std::string& digest) const;
+  /// TagStamp of the normalized tag `name`.
+  std::filesystem::path TagStampOf(const std::string& name) const;
   std::filesystem::path UnsyncedMarker(const std::string& digest) const;
   /// Renames `tree` to LayerDir(digest) after marking it as written in this boot; replaces an
   /// untrusted one. False when a trusted one was there first (`tree` is left alone).
