@@ -58,6 +58,11 @@ std::string ReadWholeFile(const std::filesystem::path& path) {
 
 bool WriteIfChanged(const std::filesystem::path& path, const std::string& content) {
   if (DiskFileSystem().ReadFile(path) == content) return false;
+  ReplaceFile(path, content);
+  return true;
+}
+
+void ReplaceFile(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::create_directories(path.parent_path());
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(getpid());
   {
@@ -66,7 +71,6 @@ bool WriteIfChanged(const std::filesystem::path& path, const std::string& conten
     if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
   }
   std::filesystem::rename(tmp, path);
-  return true;
 }
 
 }  // namespace kiln::cli

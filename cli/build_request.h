@@ -56,6 +56,9 @@ std::string IidFile(const std::string& image_name);
 /// when there is none); atomic. Returns true when it wrote.
 bool WriteIfChanged(const std::filesystem::path& path, const std::string& content);
 
+/// Replaces `path` with `content` in one rename (readers see the old or the new file, whole).
+void ReplaceFile(const std::filesystem::path& path, const std::string& content);
+
 /// Reads a whole file; throws std::runtime_error naming it when it cannot.
 std::string ReadWholeFile(const std::filesystem::path& path);
 

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cli/build_request.h"
 #include "cli/check_reference_command.h"
@@ -42,30 +45,39 @@ BuildRequest LoadRequest() {
   return BuildRequestFromJson(nlohmann::json::parse(ReadWholeFile(kRequestFile)));
 }
 
+/// The lines of an input list (`DIGEST TYPE+MODE UID:GID PATH`) keyed by their path, in order.
+std::vector<std::pair<std::string_view, std::string_view>> ListLinesByPath(std::string_view text) {
+  std::vector<std::pair<std::string_view, std::string_view>> lines;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    size_t pos = 0;
+    for (int field = 0; field < 3 && pos != std::string_view::npos; ++field)
+      pos = line.find(' ', pos + 1);
+    if (pos != std::string_view::npos) lines.emplace_back(line.substr(pos + 1), line);
+  }
+  return lines;
+}
+
 /// Lines of `after` not in `before`, and of `before` not in `after`, as "path" names.
-std::vector<std::string> ChangedPaths(const std::string& before, const std::string& after) {
-  auto lines = [](const std::string& text) {
-    std::map<std::string, std::string> by_path;  // path -> whole line
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-      size_t pos = 0;
-      for (int field = 0; field < 3 && pos != std::string::npos; ++field)
-        pos = line.find(' ', pos + 1);
-      if (pos != std::string::npos) by_path[line.substr(pos + 1)] = line;
-    }
-    return by_path;
-  };
-  const auto old_lines = lines(before), new_lines = lines(after);
+std::vector<std::string> ChangedPaths(std::string_view before, std::string_view after) {
+  const auto old_lines = ListLinesByPath(before), new_lines = ListLinesByPath(after);
+  std::unordered_map<std::string_view, std::string_view> old_by_path(old_lines.begin(),
+                                                                     old_lines.end());
+  std::unordered_set<std::string_view> new_paths;
+  new_paths.reserve(new_lines.size());
   std::vector<std::string> changed;
   for (const auto& [path, line] : new_lines) {
-    auto it = old_lines.find(path);
-    if (it == old_lines.end())
-      changed.push_back(path + " (added)");
+    new_paths.insert(path);
+    auto it = old_by_path.find(path);
+    if (it == old_by_path.end())
+      changed.push_back(std::string(path) + " (added)");
     else if (it->second != line)
-      changed.push_back(path + " (changed)");
+      changed.push_back(std::string(path) + " (changed)");
   }
   for (const auto& [path, line] : old_lines)
-    if (!new_lines.count(path)) changed.push_back(path + " (removed)");
+    if (!new_paths.count(path)) changed.push_back(std::string(path) + " (removed)");
   return changed;
 }
 
@@ -131,7 +143,6 @@ int StepEdge(const std::vector<std::string>& args) {
   flags.Strings("stage", 0, &stages);
   flags.String("inputs", 0, &inputs);
   flags.Parse(args);
-
   const BuildRequest request = LoadRequest();
   const StepGraph graph = LoadGraph(graph_file);
   const Step& step = graph.steps.at(step_id);
@@ -186,9 +197,10 @@ int StepEdge(const std::vector<std::string>& args) {
   const std::string list_now = inputs.empty() ? "" : ReadOr(inputs + ".list", "");
   std::optional<StepRecord> before;
   if (fs::exists(last + ".json")) before = LoadRecord(last + ".json");
-  const std::string reason = Explain(record, before, ReadOr(last + ".list", ""), list_now, graph);
+  const std::string list_before = ReadOr(last + ".list", "");
+  const std::string reason = Explain(record, before, list_before, list_now, graph);
   WriteIfChanged(last + ".json", StepRecordToJson(record).dump() + "\n");
-  WriteIfChanged(last + ".list", list_now);
+  if (list_before != list_now) ReplaceFile(last + ".list", list_now);
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -658,7 +658,8 @@ RunResult RunContainer(const RunSpec& spec, const OutputSink& output) {
   fs::create_directories(bundle);
 
   std::vector<MountSpec> mounts = AllMounts(spec, bundle);
-  WritableRootfs rootfs(spec.lower_dirs, work_root / "fs");
+  WritableRootfs rootfs(spec.lower_dirs, work_root / "fs",
+                        spec.durable_upper ? UpperSync::kOnUnmount : UpperSync::kNever);
   MountStubs stubs(rootfs.root());
   for (size_t i = 0; i < mounts.size(); ++i) {
     if (CoveredByEarlierMount(mounts, i)) continue;

@@ -50,6 +50,9 @@ struct RunSpec {
   /// Scratch space for the bundle, upper and work directories; must be set; the caller removes
   /// it (after reading upper_dir).
   std::filesystem::path work_root;
+  /// The upper directory outlives the run (a container's, restarted later): unmounting syncs it
+  /// to disk. A build step's upper is read once into a layer blob that is synced on its own.
+  bool durable_upper = false;
 };
 
 struct RunResult {

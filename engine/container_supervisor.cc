@@ -91,6 +91,7 @@ int RuntimeFailureExitCode(const std::string& message) {
 int SuperviseContainer(ImageStore& store, const ContainerRecord& record, RunSpec spec,
                        const OutputSink& echo) {
   spec.work_root = ContainerWorkRoot(store, record.id);
+  spec.durable_upper = true;
   ContainerState state = ReadContainerState(store, record.id);
   state.supervisor_pid = ::getpid();
   state.supervisor_start = ProcessStartTime(::getpid()).value_or(0);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -52,9 +53,11 @@ std::string HashFile(const fs::path& path) {
   if (fd < 0)
     throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
   Sha256 hash;
-  std::vector<char> buffer(1 << 20);
+  constexpr size_t kBufferSize = 1 << 20;
+  // Not value-initialized: small blobs then touch one page of it, not 256.
+  const auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer.get(), kBufferSize);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int saved = errno;
@@ -62,7 +65,7 @@ std::string HashFile(const fs::path& path) {
       throw std::system_error(saved, std::generic_category(), "cannot read " + path.string());
     }
     if (n == 0) break;
-    hash.Update(buffer.data(), static_cast<size_t>(n));
+    hash.Update(buffer.get(), static_cast<size_t>(n));
   }
   ::close(fd);
   return hash.Digest();

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,11 @@
 namespace kiln {
 namespace {
 
-constexpr size_t kBufferSize = 1 << 20;
+/// File data is read in pieces of this size.
+constexpr size_t kReadBufferSize = 1 << 20;
+/// The tar is written out in pieces of this size: large enough that writes are few, small
+/// enough that a layer of small files does not fault in a megabyte of buffer.
+constexpr size_t kOutBufferSize = 256 << 10;
 /// Files from this size on are worth a read-ahead hint; for smaller ones it is one more call.
 constexpr off_t kSequentialHintSize = 1 << 20;
 constexpr const char* kWhiteoutPrefix = ".wh.";
@@ -131,7 +136,8 @@ struct LayerWriter::Impl {
   Sha256 sha;
   uint64_t size = 0;
   std::vector<char> out_buf;
-  std::vector<char> read_buf;
+  /// Not value-initialized: a fresh page costs a fault, and small files touch only the first.
+  std::unique_ptr<char[]> read_buf = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
   archive* ar = nullptr;
   std::map<std::pair<dev_t, ino_t>, std::string> first_names;  // inodes with more than one link
   int write_errno = 0;
@@ -139,8 +145,7 @@ struct LayerWriter::Impl {
 
   Impl(int fd, LayerOptions o) : out_fd(fd), opts(std::move(o)) {
     ScopedUtf8Locale locale;
-    out_buf.reserve(kBufferSize);
-    read_buf.resize(kBufferSize);
+    out_buf.reserve(kOutBufferSize);
     ar = archive_write_new();
     if (!ar) throw std::bad_alloc();
     // No blocking by libarchive: the callback buffers, and the archive ends right after its two
@@ -169,8 +174,8 @@ struct LayerWriter::Impl {
   bool Buffer(const char* data, size_t n) {
     sha.Update(data, n);
     size += n;
-    if (out_buf.size() + n > kBufferSize && !Flush()) return false;
-    if (n >= kBufferSize) return WriteAll(data, n);
+    if (out_buf.size() + n > kOutBufferSize && !Flush()) return false;
+    if (n >= kOutBufferSize) return WriteAll(data, n);
     out_buf.insert(out_buf.end(), data, data + n);
     return true;
   }
@@ -335,14 +340,14 @@ struct LayerWriter::Impl {
 
   void CopyData(const std::string& name, const std::string& path, int fd, uint64_t remaining) {
     while (remaining > 0) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, read_buf.size()));
-      const ssize_t n = ::read(fd, read_buf.data(), want);
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(remaining, kReadBufferSize));
+      const ssize_t n = ::read(fd, read_buf.get(), want);
       if (n < 0) {
         if (errno == EINTR) continue;
         throw EntryError(name, "cannot read " + path + ": " + Errno());
       }
       if (n == 0) throw EntryError(name, path + " shrank while it was being written to the layer");
-      if (archive_write_data(ar, read_buf.data(), static_cast<size_t>(n)) < 0)
+      if (archive_write_data(ar, read_buf.get(), static_cast<size_t>(n)) < 0)
         ThrowArchive(name, "cannot write data");
       remaining -= static_cast<uint64_t>(n);
     }

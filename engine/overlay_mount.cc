@@ -369,7 +369,8 @@ std::optional<fs::path> FindInLayers(const std::vector<fs::path>& layers,
 }
 
 OverlayMount::OverlayMount(const std::vector<fs::path>& lowers, const fs::path& upper,
-                           const fs::path& work, const fs::path& target, const fs::path& link_dir)
+                           const fs::path& work, const fs::path& target, const fs::path& link_dir,
+                           UpperSync sync)
     : target_(target) {
   if (lowers.empty()) throw OverlayError("an overlay mount needs at least one lower directory");
   if (lowers.size() > kMaxOverlayLowers) {
@@ -405,7 +406,15 @@ OverlayMount::OverlayMount(const std::vector<fs::path>& lowers, const fs::path& 
   };
   // Redirects and metacopy would leave changes the layer writer cannot read; turn them off
   // explicitly, falling back to the kernel's defaults on kernels without these options.
-  int error = mount_with(options + ",index=off,redirect_dir=off,metacopy=off");
+  const std::string strict = options + ",index=off,redirect_dir=off,metacopy=off";
+  int error = EINVAL;
+  if (sync == UpperSync::kNever) {
+    // A volatile mount leaves work/work/incompat/volatile behind, and the kernel refuses to mount
+    // that work directory again while it is there.
+    fs::remove_all(work / "work" / "incompat");
+    error = mount_with(strict + ",volatile");
+  }
+  if (error == EINVAL) error = mount_with(strict);
   if (error == EINVAL) error = mount_with(options);
   if (error != 0) {
     throw OverlayError("mounting overlayfs at " + target.string() + ": " + std::strerror(error) +
@@ -453,7 +462,8 @@ void DiffTrees(const fs::path& lower_merged, const fs::path& rootfs, const fs::p
   TreeDiffer(lower_merged, rootfs, out_upper).Run();
 }
 
-WritableRootfs::WritableRootfs(const std::vector<fs::path>& lowers, const fs::path& scratch)
+WritableRootfs::WritableRootfs(const std::vector<fs::path>& lowers, const fs::path& scratch,
+                               UpperSync sync)
     : scratch_(scratch), root_(scratch / "rootfs"), upper_(scratch / "upper") {
   fs::create_directories(scratch_);
   const char* no_overlay = std::getenv("KILN_NO_OVERLAY");
@@ -466,7 +476,7 @@ WritableRootfs::WritableRootfs(const std::vector<fs::path>& lowers, const fs::pa
         MakeDir(scratch_ / "empty", 0755);
         effective.push_back(scratch_ / "empty");
       }
-      mount_.emplace(effective, upper_, scratch_ / "work", root_, scratch_ / "l");
+      mount_.emplace(effective, upper_, scratch_ / "work", root_, scratch_ / "l", sync);
       return;
     } catch (const OverlayError& error) {
       fallback_reason_ = error.what();

@@ -26,6 +26,14 @@ inline constexpr size_t kMaxOverlayLowers = 500;
 std::optional<std::filesystem::path> FindInLayers(const std::vector<std::filesystem::path>& layers,
                                                   const std::filesystem::path& relative);
 
+/// Whether unmounting an overlay waits until its upper directory is on disk.
+enum class UpperSync {
+  kOnUnmount,  ///< overlayfs's default: unmounting syncs the upper file system
+  /// Mounted `volatile` where the kernel allows it: unmounting waits for nothing (the sync would
+  /// flush every dirty page of the upper file system, not only the overlay's).
+  kNever,
+};
+
 /// An overlayfs mount; unmounted by the destructor (lazily if busy). Move-only.
 class OverlayMount {
  public:
@@ -34,7 +42,7 @@ class OverlayMount {
   /// `link_dir`, created here). Throws OverlayError with the kernel's reason.
   OverlayMount(const std::vector<std::filesystem::path>& lowers, const std::filesystem::path& upper,
                const std::filesystem::path& work, const std::filesystem::path& target,
-               const std::filesystem::path& link_dir);
+               const std::filesystem::path& link_dir, UpperSync sync = UpperSync::kOnUnmount);
   ~OverlayMount();
   OverlayMount(OverlayMount&& other) noexcept;
   OverlayMount& operator=(OverlayMount&&) = delete;
@@ -68,12 +76,12 @@ void DiffTrees(const std::filesystem::path& lower_merged, const std::filesystem:
                const std::filesystem::path& out_upper);
 
 /// A writable root file system over `lowers` (top-most first; empty = an empty root) kept under
-/// `scratch`: an overlay mount, or with overlayfs failing (or KILN_NO_OVERLAY=1 in the
-/// environment) a merged copy.
+/// `scratch`: an overlay mount (synced as `sync` says), or with overlayfs failing (or
+/// KILN_NO_OVERLAY=1 in the environment) a merged copy.
 class WritableRootfs {
  public:
   WritableRootfs(const std::vector<std::filesystem::path>& lowers,
-                 const std::filesystem::path& scratch);
+                 const std::filesystem::path& scratch, UpperSync sync = UpperSync::kNever);
   ~WritableRootfs() = default;
   WritableRootfs(const WritableRootfs&) = delete;
   WritableRootfs& operator=(const WritableRootfs&) = delete;

@@ -6,6 +6,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include "tests/engine/runtime_test_support.h"
@@ -207,6 +209,41 @@ TEST_CASE("many long layer paths are mounted with short relative names", "[overl
       OverlayMount(std::vector<fs::path>(kMaxOverlayLowers + 1, layers[0]), scratch.path() / "u",
                    scratch.path() / "w", scratch.path() / "m", scratch.path() / "l2"),
       OverlayError);
+}
+
+/// The mount options /proc/self/mountinfo lists for the mount at `target`.
+std::string MountOptionsAt(const fs::path& target) {
+  std::istringstream info(ReadTextFile("/proc/self/mountinfo"));
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    if (mount_point == target.string()) return line.substr(line.rfind(' ') + 1);
+  }
+  return "";
+}
+
+TEST_CASE("only an upper that outlives its mount is synced on unmount, and work dirs remount",
+          "[overlay]") {
+  if (NeedRoot()) return;
+  LayerStack stack;
+  for (const UpperSync sync : {UpperSync::kNever, UpperSync::kOnUnmount}) {
+    const fs::path scratch = stack.scratch.path() / (sync == UpperSync::kNever ? "v" : "d");
+    for (int round = 0; round < 2; ++round) {  // the same work directory, mounted again
+      WritableRootfs rootfs(stack.layers, scratch, sync);
+      if (!rootfs.overlay() && round == 0) {
+        WARN("overlayfs unavailable, fallback in use: " << rootfs.fallback_reason());
+        return;
+      }
+      INFO("fallback reason: " << rootfs.fallback_reason());
+      REQUIRE(rootfs.overlay());
+      const std::string options = MountOptionsAt(rootfs.root());
+      INFO("options: " << options);
+      CHECK((options.find("volatile") != std::string::npos) == (sync == UpperSync::kNever));
+      WriteTextFile(rootfs.root() / ("round" + std::to_string(round)), "x");
+      CHECK(TreeEntries(rootfs.Finish()).count("round" + std::to_string(round)) == 1);
+    }
+  }
 }
 
 }  // namespace
