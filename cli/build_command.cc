@@ -18,13 +18,13 @@
 #include <thread>
 
 #include "cli/build_request.h"
-#include "cli/bulk_heap.h"
 #include "cli/flags.h"
 #include "cli/generate.h"
 #include "cli/input_hashing.h"
 #include "cli/ninja_fingerprint.h"
 #include "cli/progress_display.h"
 #include "cli/store_resolver.h"
+#include "engine/bulk_heap.h"
 #include "engine/image_config.h"
 #include "engine/image_store.h"
 #include "engine/reference.h"
@@ -284,9 +284,9 @@ PreparedBuild Prepare(BuildFlags& flags, const std::vector<std::string>& positio
 }
 
 /// Hashes the build's contexts, then runs ninja on the build directory's driver file, feeding
-/// step events to `display`. Returns ninja's exit status and, in `ninja_output`, what ninja
-/// itself printed (for failures outside steps).
-int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache,
+/// step events to `display`. Steps say why they ran only when `explain`. Returns ninja's exit
+/// status and, in `ninja_output`, what ninja itself printed (for failures outside steps).
+int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache, bool explain,
              std::string* ninja_output) {
   const fs::path& dir = build.dir;
   // Two builds of the same build directory take turns: ninja's log and stamps are not shared.
@@ -319,6 +319,7 @@ int RunNinja(const PreparedBuild& build, ProgressDisplay* display, bool no_cache
     setenv("KILN_EVENTS_FD", std::to_string(events[1]).c_str(), 1);
     setenv("NINJA_STATUS", kNinjaStatusMarker, 1);
     if (no_cache) setenv("KILN_NO_CACHE", "1", 1);
+    if (explain) setenv("KILN_EXPLAIN", "1", 1);
     std::vector<std::string> argv = {"ninja",
                                      "-C",
                                      dir.string(),
@@ -479,7 +480,8 @@ int RunBuildCommand(const std::vector<std::string>& args) {
     if (!flags.quiet)
       display = std::make_unique<ProgressDisplay>(stderr, std::move(steps), live, flags.explain);
     std::string ninja_output;
-    const int status = RunNinja(build, display.get(), flags.no_cache, &ninja_output);
+    const int status = RunNinja(build, display.get(), flags.no_cache, flags.explain && !flags.quiet,
+                                &ninja_output);
     if (display) display->Finish(status == 0);
     if (status != 0) {
       std::fputs(FilterNinjaOutput(ninja_output).c_str(), stderr);

@@ -8,7 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "cli/bulk_heap.h"
+#include "engine/bulk_heap.h"
 #include "cli/command_table.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/dockerignore.h"

@@ -1,5 +1,7 @@
 #include "cli/internal_commands.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -131,6 +133,24 @@ std::string ReadOr(const std::string& path, const std::string& fallback) {
   return content ? *content : fallback;
 }
 
+/// Makes `kept` a copy of the input list of `inputs` (empty when the step has none): a hard
+/// link, as input lists are only ever replaced whole, never rewritten in place.
+void KeepInputList(const std::string& inputs, const std::string& kept) {
+  if (inputs.empty()) {
+    WriteIfChanged(kept, "");
+    return;
+  }
+  const std::string temp = kept + ".tmp." + std::to_string(getpid());
+  std::error_code error;
+  fs::remove(temp, error);
+  fs::create_hard_link(inputs + ".list", temp, error);
+  if (error) {
+    ReplaceFile(kept, ReadOr(inputs + ".list", ""));
+    return;
+  }
+  fs::rename(temp, kept);
+}
+
 int StepEdge(const std::vector<std::string>& args) {
   std::string graph_file, out, parent, inputs;
   std::vector<std::string> stages;
@@ -194,13 +214,15 @@ int StepEdge(const std::vector<std::string>& args) {
   // The last record this step had here, for --explain; kept per graph step, not per key.
   const std::string last =
       "last/" + fs::path(graph_file).stem().string() + "-" + std::to_string(step_id);
-  const std::string list_now = inputs.empty() ? "" : ReadOr(inputs + ".list", "");
-  std::optional<StepRecord> before;
-  if (fs::exists(last + ".json")) before = LoadRecord(last + ".json");
-  const std::string list_before = ReadOr(last + ".list", "");
-  const std::string reason = Explain(record, before, list_before, list_now, graph);
+  std::string reason;
+  if (EnvFlag("KILN_EXPLAIN")) {  // comparing the lists of thousands of files is not free
+    std::optional<StepRecord> before;
+    if (fs::exists(last + ".json")) before = LoadRecord(last + ".json");
+    const std::string list_now = inputs.empty() ? "" : ReadOr(inputs + ".list", "");
+    reason = Explain(record, before, ReadOr(last + ".list", ""), list_now, graph);
+  }
   WriteIfChanged(last + ".json", StepRecordToJson(record).dump() + "\n");
-  if (list_before != list_now) ReplaceFile(last + ".list", list_now);
+  KeepInputList(inputs, last + ".list");
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "cli/bulk_heap.h"
+#include "engine/bulk_heap.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/file_system.h"
 #include "frontend/parser.h"

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/bulk_heap.h"
 #include "engine/file_hash_cache.h"
 #include "engine/hash.h"
 
@@ -87,6 +88,9 @@ struct ScanOutput {
 /// and its entries stat'ed by one thread; the system calls, most of a scan's cost, spread over
 /// the cores. An excluded directory entered for its ignore exceptions is walked whole by the
 /// thread that found it, which alone can tell whether anything below it was kept.
+/// What a scanning helper thread prepares of its heap: about what 50,000 entries take.
+constexpr size_t kHelperHeapBytes = size_t{16} << 20;
+
 class ParallelScanner {
  public:
   ParallelScanner(int root_fd, const PathMatcher& matcher) : root_fd_(root_fd), matcher_(matcher) {}
@@ -96,7 +100,12 @@ class ParallelScanner {
     queue_.emplace_back();  // the root
     std::vector<ScanOutput> outputs(threads);
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([&, i] { Work(outputs[i]); });
+    for (unsigned i = 1; i < threads; ++i) {
+      helpers.emplace_back([&, i] {
+        PrepareThreadHeap(kHelperHeapBytes);  // a helper's entries come from its own arena
+        Work(outputs[i]);
+      });
+    }
     Work(outputs[0]);
     for (std::thread& t : helpers) t.join();
     if (error_) std::rethrow_exception(error_);

@@ -1,6 +1,7 @@
 #include "engine/file_hash_cache.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,10 +50,66 @@ T Get(const char*& p) {
   return value;
 }
 
+// Field offsets in a saved record.
+constexpr size_t kDevAt = 4, kInoAt = 12, kSizeAt = 20, kMtimeAt = 28, kCtimeAt = 36, kHashAt = 44;
+constexpr size_t kHashSize = 32;
+static_assert(kHashAt + kHashSize == kRecordFixedSize);
+
+template <typename T>
+T Field(const char* record, size_t at) {
+  T value;
+  std::memcpy(&value, record + at, sizeof value);
+  return value;
+}
+
+std::string_view PathOf(const char* record) {
+  return {record + kRecordFixedSize, Field<uint32_t>(record, 0)};
+}
+
+size_t RecordSize(const char* record) {
+  return kRecordFixedSize + Field<uint32_t>(record, 0);
+}
+
+/// `path` and the identity of the file `st` describes, as a saved record.
+std::string SavedRecord(const std::string& path, const struct stat& st, const std::string& hash);
+
+/// The file at `file` mapped read-only (nullptr when missing, empty or unmappable), with its size.
+std::shared_ptr<const char> MapFile(const std::filesystem::path& file, size_t* size) {
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  struct stat st;
+  void* data = MAP_FAILED;
+  // Populated at once: one call instead of a page fault per 4 KiB of a file read end to end.
+  if (fstat(fd, &st) == 0 && st.st_size > 0)
+    data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
+                0);
+  close(fd);
+  if (data == MAP_FAILED) return nullptr;
+  *size = static_cast<size_t>(st.st_size);
+  const size_t length = *size;
+  return std::shared_ptr<const char>(static_cast<const char*>(data), [length](const char* p) {
+    munmap(const_cast<char*>(p), length);
+  });
+}
+
 bool SameFile(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
          Nanoseconds(a.st_mtim) == Nanoseconds(b.st_mtim) &&
          Nanoseconds(a.st_ctim) == Nanoseconds(b.st_ctim);
+}
+
+std::string SavedRecord(const std::string& path, const struct stat& st, const std::string& hash) {
+  std::string record;
+  record.reserve(kRecordFixedSize + path.size());
+  Put<uint32_t>(record, static_cast<uint32_t>(path.size()));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_dev));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_ino));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_size));
+  Put<int64_t>(record, Nanoseconds(st.st_mtim));
+  Put<int64_t>(record, Nanoseconds(st.st_ctim));
+  record.append(hash, 0, kHashSize);
+  record.append(path);
+  return record;
 }
 
 }  // namespace
@@ -61,65 +118,56 @@ FileHashCache::FileHashCache(std::filesystem::path file) : file_(std::move(file)
 
 FileHashCache FileHashCache::Load(const std::filesystem::path& file) {
   FileHashCache cache(file);
-  std::string data;
-  try {
-    data = ReadWholeFile(file);
-  } catch (const std::system_error&) {
-    return cache;  // none yet, or unreadable: start empty
-  }
-  const char* p = data.data();
-  const char* const end = p + data.size();
-  if (data.size() < sizeof kMagic + 8 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return cache;
+  size_t size = 0;
+  std::shared_ptr<const char> mapping = MapFile(file, &size);
+  if (!mapping) return cache;  // none yet, or unreadable: start empty
+  const char* p = mapping.get();
+  const char* const end = p + size;
+  if (size < sizeof kMagic + 8 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return cache;
   p += sizeof kMagic;
   const uint64_t count = Get<uint64_t>(p);
-  if (count > data.size() / kRecordFixedSize) return cache;
+  if (count > size / kRecordFixedSize) return cache;
+  cache.slots_.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
-    if (static_cast<size_t>(end - p) < kRecordFixedSize) return FileHashCache(file);
-    const uint32_t path_len = Get<uint32_t>(p);
-    Record& record = cache.records_.emplace_back();
-    record.dev = Get<uint64_t>(p);
-    record.ino = Get<uint64_t>(p);
-    record.size = Get<uint64_t>(p);
-    record.mtime_ns = Get<int64_t>(p);
-    record.ctime_ns = Get<int64_t>(p);
-    std::memcpy(record.hash.data(), p, record.hash.size());
-    p += record.hash.size();
-    if (static_cast<size_t>(end - p) < path_len) return FileHashCache(file);
-    record.path.assign(p, path_len);
-    p += path_len;
+    if (static_cast<size_t>(end - p) < kRecordFixedSize ||
+        static_cast<size_t>(end - p) < RecordSize(p))
+      return FileHashCache(file);
+    cache.slots_.push_back({p});
+    p += RecordSize(p);
   }
   if (p != end) return FileHashCache(file);
-  cache.loaded_ = cache.records_.size();
+  cache.mapping_ = std::move(mapping);
+  cache.loaded_ = cache.slots_.size();
   return cache;
 }
 
 size_t FileHashCache::size() const {
   if (order_.empty()) return loaded_;
   return static_cast<size_t>(
-      std::count_if(order_.begin(), order_.end(), [this](uint32_t i) { return records_[i].live; }));
+      std::count_if(order_.begin(), order_.end(), [this](uint32_t i) { return slots_[i].live; }));
 }
 
 size_t FileHashCache::Find(const std::string& path) {
-  if (cursor_ < records_.size() && records_[cursor_].path == path) {
-    return records_[cursor_].live ? cursor_++ : kNotFound;
+  if (cursor_ < slots_.size() && PathOf(slots_[cursor_].bytes) == path) {
+    return slots_[cursor_].live ? cursor_++ : kNotFound;
   }
   changed_ = true;  // out of order: the saved order will differ
   if (index_.empty()) {
-    index_.reserve(records_.size());
-    for (size_t i = 0; i < records_.size(); ++i) {
-      index_.emplace(records_[i].path, static_cast<uint32_t>(i));
+    index_.reserve(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      index_.emplace(PathOf(slots_[i].bytes), static_cast<uint32_t>(i));
     }
   }
   const auto it = index_.find(path);
-  if (it == index_.end() || !records_[it->second].live) return kNotFound;
+  if (it == index_.end() || !slots_[it->second].live) return kNotFound;
   cursor_ = it->second + 1;
   return it->second;
 }
 
 void FileHashCache::MarkUsed(size_t index) {
-  Record& record = records_[index];
-  if (record.used) return;
-  record.used = true;
+  Slot& slot = slots_[index];
+  if (slot.used) return;
+  slot.used = true;
   order_.push_back(static_cast<uint32_t>(index));
 }
 
@@ -127,11 +175,13 @@ std::string FileHashCache::Hash(int dir_fd, const char* name, const std::string&
                                 const struct stat& st) {
   const size_t found = Find(path);
   if (found != kNotFound) {
-    const Record& r = records_[found];
-    if (r.dev == st.st_dev && r.ino == st.st_ino && r.size == static_cast<uint64_t>(st.st_size) &&
-        r.mtime_ns == Nanoseconds(st.st_mtim) && r.ctime_ns == Nanoseconds(st.st_ctim)) {
+    const char* r = slots_[found].bytes;
+    if (Field<uint64_t>(r, kDevAt) == st.st_dev && Field<uint64_t>(r, kInoAt) == st.st_ino &&
+        Field<uint64_t>(r, kSizeAt) == static_cast<uint64_t>(st.st_size) &&
+        Field<int64_t>(r, kMtimeAt) == Nanoseconds(st.st_mtim) &&
+        Field<int64_t>(r, kCtimeAt) == Nanoseconds(st.st_ctim)) {
       MarkUsed(found);
-      return std::string(r.hash.data(), r.hash.size());
+      return std::string(r + kHashAt, kHashSize);
     }
   }
   const int64_t read_start = NowNs();
@@ -140,18 +190,12 @@ std::string FileHashCache::Hash(int dir_fd, const char* name, const std::string&
   const bool racy = Nanoseconds(st.st_ctim) > read_start - kRacyWindowNs ||
                     Nanoseconds(st.st_mtim) > read_start - kRacyWindowNs;
   changed_ = true;
-  if (found != kNotFound) records_[found].live = false;
+  if (found != kNotFound) slots_[found].live = false;
   if (stable && !racy) {
-    Record& record = records_.emplace_back();
-    record.path = path;
-    record.dev = static_cast<uint64_t>(st.st_dev);
-    record.ino = static_cast<uint64_t>(st.st_ino);
-    record.size = static_cast<uint64_t>(st.st_size);
-    record.mtime_ns = Nanoseconds(st.st_mtim);
-    record.ctime_ns = Nanoseconds(st.st_ctim);
-    std::memcpy(record.hash.data(), hash.data(), record.hash.size());
-    const size_t index = records_.size() - 1;
-    if (!index_.empty()) index_[record.path] = static_cast<uint32_t>(index);
+    const char* record = added_.emplace_back(SavedRecord(path, st, hash)).data();
+    slots_.push_back({record});
+    const size_t index = slots_.size() - 1;
+    if (!index_.empty()) index_[PathOf(record)] = static_cast<uint32_t>(index);
     MarkUsed(index);
   }
   return hash;
@@ -191,20 +235,12 @@ void FileHashCache::Save() {
   out.reserve(sizeof kMagic + 8 + order_.size() * (kRecordFixedSize + 48));
   out.append(kMagic, sizeof kMagic);
   Put<uint64_t>(out, 0);  // the count, patched below
-  std::deque<Record> kept;
+  std::vector<Slot> kept;
   for (uint32_t index : order_) {
-    Record& r = records_[index];
-    if (!r.live) continue;
-    Put<uint32_t>(out, static_cast<uint32_t>(r.path.size()));
-    Put<uint64_t>(out, r.dev);
-    Put<uint64_t>(out, r.ino);
-    Put<uint64_t>(out, r.size);
-    Put<int64_t>(out, r.mtime_ns);
-    Put<int64_t>(out, r.ctime_ns);
-    out.append(r.hash.data(), r.hash.size());
-    out.append(r.path);
-    kept.push_back(std::move(r));
-    kept.back().used = false;
+    const Slot& slot = slots_[index];
+    if (!slot.live) continue;
+    out.append(slot.bytes, RecordSize(slot.bytes));
+    kept.push_back({slot.bytes});
   }
   const uint64_t count = kept.size();
   std::memcpy(out.data() + sizeof kMagic, &count, sizeof count);
@@ -225,9 +261,9 @@ void FileHashCache::Save() {
   std::filesystem::rename(temp, file_);
   // What was saved is what a fresh Load() would see.
   index_.clear();
-  records_ = std::move(kept);
+  slots_ = std::move(kept);
   order_.clear();
-  loaded_ = records_.size();
+  loaded_ = slots_.size();
   cursor_ = 0;
   changed_ = false;
 }

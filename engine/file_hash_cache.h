@@ -4,10 +4,10 @@
 
 #include <sys/stat.h>
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,11 +43,10 @@ class FileHashCache {
   size_t size() const;
 
  private:
-  struct Record {
-    std::string path;
-    uint64_t dev = 0, ino = 0, size = 0;
-    int64_t mtime_ns = 0, ctime_ns = 0;
-    std::array<char, 32> hash{};
+  /// A record in its saved form (the fixed fields, then the path): inside the loaded file, which
+  /// stays mapped, or inside `added_`. Loading thus neither copies nor allocates per record.
+  struct Slot {
+    const char* bytes = nullptr;
     bool used = false;  ///< seen by this scan; only used records are saved
     bool live = true;   ///< false once dropped (the file was changed while read)
   };
@@ -61,7 +60,9 @@ class FileHashCache {
                           const struct stat& st, bool* stable);
 
   std::filesystem::path file_;
-  std::deque<Record> records_;   ///< deque: stable addresses for the index's keys
+  std::shared_ptr<const char> mapping_;  ///< the loaded file, unmapped with the last owner
+  std::deque<std::string> added_;        ///< records hashed since; deque: stable addresses
+  std::vector<Slot> slots_;
   std::vector<uint32_t> order_;  ///< records used by this scan, in use order
   std::unordered_map<std::string_view, uint32_t> index_;
   size_t cursor_ = 0;

@@ -15,6 +15,7 @@
 #include "engine/image_store.h"
 #include "engine/layer_applier.h"
 #include "engine/layer_writer.h"
+#include "engine/libarchive.h"
 #include "engine/overlay_mount.h"
 #include "engine/run_mounts.h"
 #include "engine/scratch_dir.h"
@@ -129,6 +130,10 @@ class StepRun {
         return record;
       }
     }
+    // Steps that may write a layer: loading libarchive overlaps the copy or the container run.
+    if (step_.kind == StepKind::kRun || step_.kind == StepKind::kCopy ||
+        step_.kind == StepKind::kAdd || step_.kind == StepKind::kWorkdir)
+      PreloadLibArchive();
     Image image = LoadImage(store_, in_.parent ? in_.parent->image_id : "");
     switch (step_.kind) {
       case StepKind::kRun:

@@ -64,6 +64,18 @@ TEST_CASE("records persist and spare reads of unchanged files", "[file_hash_cach
     loaded.Save();
     CHECK(FileHashCache::Load(file).size() == 1);
   }
+  SECTION("a cache saved over the file it was loaded from goes on serving and saving") {
+    loaded.Save();  // replaces the file whose records `loaded` still holds
+    CHECK(HashIn(loaded, dir, "a") == CacheKey("one"));
+    CHECK(HashIn(loaded, dir, "b") == CacheKey("two"));
+    CHECK(loaded.files_read() == 1);
+    loaded.Save();
+    FileHashCache again = FileHashCache::Load(file);
+    CHECK(again.size() == 2);
+    CHECK(HashIn(again, dir, "a") == CacheKey("one"));
+    CHECK(HashIn(again, dir, "b") == CacheKey("two"));
+    CHECK(again.files_read() == 0);
+  }
   SECTION("a rewrite with the same size is read again") {
     WriteFile(dir / "b", "TWO");
     CHECK(HashIn(loaded, dir, "b") == CacheKey("TWO"));

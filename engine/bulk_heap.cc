@@ -1,4 +1,4 @@
-#include "cli/bulk_heap.h"
+#include "engine/bulk_heap.h"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-namespace kiln::cli {
+namespace kiln {
 namespace {
 
 constexpr std::uintptr_t kHugePage = std::uintptr_t{2} << 20;
@@ -43,4 +43,18 @@ void PrepareBulkHeap(std::size_t bytes) {
   mallopt(M_TOP_PAD, kDefaultTopPad);
 }
 
-}  // namespace kiln::cli
+void PrepareThreadHeap(std::size_t bytes) {
+  // Grows the arena by `bytes` (the block comes from the arena's heap, not its own mapping,
+  // once the mmap threshold is raised), advises the whole 2 MiB pages inside it and gives it
+  // back: the arena keeps it (the trim threshold is raised too) for the thread's next requests.
+  void* block = std::malloc(bytes);
+  if (block == nullptr) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(block) + 4096;  // past the chunk header
+  const auto start = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(block) + bytes) & ~(kHugePage - 1);
+  if (end > start)
+    madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // advice only
+  std::free(block);
+}
+
+}  // namespace kiln
