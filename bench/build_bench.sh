@@ -12,9 +12,12 @@
 #   cold build (store holds only the base), then, median of BENCH_RUNS runs each:
 #   no-op rebuild · rebuild after `touch` of one source · after editing one source · after
 #   editing one dependency file; for kiln only: cold and no-op rebuild of a 100,000-file context.
-# In each run the change is made once, then kiln builds, then buildah builds, so both see the
-# same single change since their last build. The image IDs (--iidfile) are checked: an edit must
-# give a new image, a no-op the same one.
+# Each tool runs its whole series (kiln first), each run making one change and building once.
+# The tools are not interleaved: where the file system defers reusing freed inodes (ext4 without
+# a journal skips every inode freed in the last one to six minutes, scanning past each one on
+# every file it creates), buildah's deleted build containers would slow kiln's next file
+# creations several-fold, and the figure would measure buildah's deletions, not kiln. The image
+# IDs (--iidfile) are checked: an edit must give a new image, a no-op the same one.
 # Targets: kiln no-op and touch <= 50 ms; one-source edit >= 10x faster than buildah; cold build
 # and dependency edit >= 3x faster; no-op on 100,000 files <= 300 ms.
 #
@@ -110,13 +113,10 @@ check_iid() {
   fi
 }
 
-build_both() {  # FIGURE EXPECT CONTEXT
-  local figure=$1 expect=$2 ctx=$3 tool
-  for tool in kiln buildah; do
-    uses "$tool" || continue
-    timed "$tool" "$figure" "${tool}_build" "$ctx" app
-    check_iid "$tool" "$expect" "$figure"
-  done
+build_one() {  # TOOL FIGURE EXPECT CONTEXT
+  local tool=$1 figure=$2 expect=$3 ctx=$4
+  timed "$tool" "$figure" "${tool}_build" "$ctx" app
+  check_iid "$tool" "$expect" "$figure"
 }
 
 echo "== base image kiln-busybox:latest (not timed)"
@@ -144,28 +144,33 @@ print(s["GraphDriverName"] + extra)')
   echo "  buildah: built, storage driver $driver_info"
 fi
 
-echo "== cold build"
-build_both cold new "$work/app"
-echo "== no-op rebuild x$runs"
-for ((i = 0; i < runs; i++)); do build_both noop same "$work/app"; done
-echo "== touch one source x$runs"
-for ((i = 0; i < runs; i++)); do
-  touch "$work/app/src/d000/f00007.c"
-  build_both touch same "$work/app"
-done
-echo "== edit one source x$runs"
-for ((i = 0; i < runs; i++)); do
-  printf '// edit %d at %s\n' "$i" "$(date +%s%N)" >>"$work/app/src/d001/f00003.c"
-  build_both edit_src new "$work/app"
-done
-echo "== edit one dependency x$runs"
-for ((i = 0; i < runs; i++)); do
-  # Overwrites bytes in the random half: same size, new content never seen before.
-  printf 'edit %d at %s' "$i" "$(date +%s%N)" |
-    dd of="$work/app/deps/dep0005.bin" bs=1 seek=4096 conv=notrunc status=none
-  build_both edit_dep new "$work/app"
-done
+# series TOOL: the tool's figures on the app context, one change before each build.
+series() {
+  local tool=$1 i
+  echo "== $tool: cold build"
+  build_one "$tool" cold new "$work/app"
+  echo "== $tool: no-op rebuild x$runs"
+  for ((i = 0; i < runs; i++)); do build_one "$tool" noop same "$work/app"; done
+  echo "== $tool: touch one source x$runs"
+  for ((i = 0; i < runs; i++)); do
+    touch "$work/app/src/d000/f00007.c"
+    build_one "$tool" touch same "$work/app"
+  done
+  echo "== $tool: edit one source x$runs"
+  for ((i = 0; i < runs; i++)); do
+    printf '// %s edit %d at %s\n' "$tool" "$i" "$(date +%s%N)" >>"$work/app/src/d001/f00003.c"
+    build_one "$tool" edit_src new "$work/app"
+  done
+  echo "== $tool: edit one dependency x$runs"
+  for ((i = 0; i < runs; i++)); do
+    # Overwrites bytes in the random half: same size, new content never seen before.
+    printf '%s edit %d at %s' "$tool" "$i" "$(date +%s%N)" |
+      dd of="$work/app/deps/dep0005.bin" bs=1 seek=4096 conv=notrunc status=none
+    build_one "$tool" edit_dep new "$work/app"
+  done
+}
 if uses kiln; then
+  series kiln
   echo "== kiln: $many_label-file context"
   last_iid[kiln]=""
   timed kiln cold_many kiln_build "$work/many" many
@@ -175,6 +180,7 @@ if uses kiln; then
     check_iid kiln same noop_many
   done
 fi
+if uses buildah; then series buildah; fi
 
 write_figures "$work/figures.tsv"
 
