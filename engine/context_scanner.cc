@@ -377,13 +377,26 @@ std::vector<ContextEntry> ScanContext(const std::filesystem::path& root, const P
     ContextEntry* entry;
     const std::optional<FileStat>* stat;
   };
-  std::vector<Found> found;
-  for (ScanOutput& out : outputs) {
-    for (size_t i = 0; i < out.entries.size(); ++i)
-      found.push_back({out.entries[i].path, &out.entries[i], &out.stats[i]});
+  const auto by_path = [](const Found& a, const Found& b) { return a.path < b.path; };
+  // Each scanning thread's entries are sorted on a thread of their own, then merged.
+  std::vector<std::vector<Found>> runs(outputs.size());
+  auto sort_run = [&](size_t i) {
+    ScanOutput& out = outputs[i];
+    runs[i].reserve(out.entries.size());
+    for (size_t j = 0; j < out.entries.size(); ++j)
+      runs[i].push_back({out.entries[j].path, &out.entries[j], &out.stats[j]});
+    std::sort(runs[i].begin(), runs[i].end(), by_path);
+  };
+  std::vector<std::thread> sorters;
+  for (size_t i = 1; i < runs.size(); ++i) sorters.emplace_back(sort_run, i);
+  sort_run(0);
+  for (std::thread& t : sorters) t.join();
+  std::vector<Found> found = std::move(runs[0]);
+  for (size_t i = 1; i < runs.size(); ++i) {
+    std::vector<Found> merged(found.size() + runs[i].size());
+    std::merge(found.begin(), found.end(), runs[i].begin(), runs[i].end(), merged.begin(), by_path);
+    found = std::move(merged);
   }
-  std::sort(found.begin(), found.end(),
-            [](const Found& a, const Found& b) { return a.path < b.path; });
   std::vector<ContextEntry> entries;
   entries.reserve(found.size());
   for (const Found& f : found) {
