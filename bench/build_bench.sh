@@ -16,8 +16,10 @@
 # The tools are not interleaved: where the file system defers reusing freed inodes (ext4 without
 # a journal skips every inode freed in the last one to six minutes, scanning past each one on
 # every file it creates), buildah's deleted build containers would slow kiln's next file
-# creations several-fold, and the figure would measure buildah's deletions, not kiln. The image
-# IDs (--iidfile) are checked: an edit must give a new image, a no-op the same one.
+# creations several-fold, and the figure would measure buildah's deletions, not kiln. For the
+# same reason, start a run at least 6 minutes after the previous one's clean-up (or any other
+# mass deletion) there. The image IDs (--iidfile) are checked: an edit must give a new image, a
+# no-op the same one.
 # Targets: kiln no-op and touch <= 50 ms; one-source edit >= 10x faster than buildah; cold build
 # and dependency edit >= 3x faster; no-op on 100,000 files <= 300 ms.
 #
