@@ -149,6 +149,9 @@ fi
 # series TOOL: the tool's figures on the app context, one change before each build.
 series() {
   local tool=$1 i
+  # Whatever is still to be written back (the generated contexts, the other tool's builds) is
+  # written now: the kernel writing it back in the middle of the series would slow it.
+  sync
   echo "== $tool: cold build"
   build_one "$tool" cold new "$work/app"
   echo "== $tool: no-op rebuild x$runs"
