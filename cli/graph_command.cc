@@ -8,8 +8,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include "engine/bulk_heap.h"
 #include "cli/command_table.h"
+#include "engine/bulk_heap.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/dockerignore.h"
 #include "frontend/file_system.h"

@@ -163,6 +163,7 @@ int StepEdge(const std::vector<std::string>& args) {
   flags.Strings("stage", 0, &stages);
   flags.String("inputs", 0, &inputs);
   flags.Parse(args);
+
   const BuildRequest request = LoadRequest();
   const StepGraph graph = LoadGraph(graph_file);
   const Step& step = graph.steps.at(step_id);

@@ -19,6 +19,14 @@ constexpr std::size_t kMinProbe = std::size_t{64} << 10;
 /// glibc's default M_TOP_PAD.
 constexpr int kDefaultTopPad = 128 << 10;
 
+/// Asks for huge pages on the whole 2 MiB pages within [begin, end).
+void AdviseHugePages(std::uintptr_t begin, std::uintptr_t end) {
+  const auto start = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const auto stop = end & ~(kHugePage - 1);
+  if (stop > start)
+    madvise(reinterpret_cast<void*>(start), stop - start, MADV_HUGEPAGE);  // advice only
+}
+
 }  // namespace
 
 void PrepareBulkHeap(std::size_t bytes) {
@@ -35,10 +43,7 @@ void PrepareBulkHeap(std::size_t bytes) {
   const auto written_end = reinterpret_cast<std::uintptr_t>(probe) + size + 4096;
   std::free(probe);
   // A 2 MiB range with a 4 KiB page already in it gets no huge page: start past the written one.
-  const auto start = (written_end + kHugePage - 1) & ~(kHugePage - 1);
-  const auto end = reinterpret_cast<std::uintptr_t>(sbrk(0)) & ~(kHugePage - 1);
-  if (end > start)
-    madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // advice only
+  AdviseHugePages(written_end, reinterpret_cast<std::uintptr_t>(sbrk(0)));
   // Later growth (beyond `bytes`) goes back to the usual small steps.
   mallopt(M_TOP_PAD, kDefaultTopPad);
 }
@@ -49,11 +54,8 @@ void PrepareThreadHeap(std::size_t bytes) {
   // back: the arena keeps it (the trim threshold is raised too) for the thread's next requests.
   void* block = std::malloc(bytes);
   if (block == nullptr) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(block) + 4096;  // past the chunk header
-  const auto start = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(block) + bytes) & ~(kHugePage - 1);
-  if (end > start)
-    madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // advice only
+  const auto begin = reinterpret_cast<std::uintptr_t>(block);
+  AdviseHugePages(begin + 4096, begin + bytes);  // past the chunk header
   std::free(block);
 }
 

@@ -84,13 +84,13 @@ struct ScanOutput {
   std::deque<std::optional<FileStat>> stats;
 };
 
+/// What a scanning helper thread prepares of its heap: about what 50,000 entries take.
+constexpr size_t kHelperHeapBytes = size_t{16} << 20;
+
 /// Walks a context with a few threads sharing a queue of directories. Each directory is listed
 /// and its entries stat'ed by one thread; the system calls, most of a scan's cost, spread over
 /// the cores. An excluded directory entered for its ignore exceptions is walked whole by the
 /// thread that found it, which alone can tell whether anything below it was kept.
-/// What a scanning helper thread prepares of its heap: about what 50,000 entries take.
-constexpr size_t kHelperHeapBytes = size_t{16} << 20;
-
 class ParallelScanner {
  public:
   ParallelScanner(int root_fd, const PathMatcher& matcher) : root_fd_(root_fd), matcher_(matcher) {}

@@ -12,7 +12,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "engine/atomic_file.h"
 #include "engine/hash.h"
 
 namespace kiln {
@@ -42,14 +41,6 @@ void Put(std::string& out, T value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof value);
 }
 
-template <typename T>
-T Get(const char*& p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  p += sizeof value;
-  return value;
-}
-
 // Field offsets in a saved record.
 constexpr size_t kDevAt = 4, kInoAt = 12, kSizeAt = 20, kMtimeAt = 28, kCtimeAt = 36, kHashAt = 44;
 constexpr size_t kHashSize = 32;
@@ -71,7 +62,19 @@ size_t RecordSize(const char* record) {
 }
 
 /// `path` and the identity of the file `st` describes, as a saved record.
-std::string SavedRecord(const std::string& path, const struct stat& st, const std::string& hash);
+std::string SavedRecord(const std::string& path, const struct stat& st, const std::string& hash) {
+  std::string record;
+  record.reserve(kRecordFixedSize + path.size());
+  Put<uint32_t>(record, static_cast<uint32_t>(path.size()));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_dev));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_ino));
+  Put<uint64_t>(record, static_cast<uint64_t>(st.st_size));
+  Put<int64_t>(record, Nanoseconds(st.st_mtim));
+  Put<int64_t>(record, Nanoseconds(st.st_ctim));
+  record.append(hash, 0, kHashSize);
+  record.append(path);
+  return record;
+}
 
 /// The file at `file` mapped read-only (nullptr when missing, empty or unmappable), with its size.
 std::shared_ptr<const char> MapFile(const std::filesystem::path& file, size_t* size) {
@@ -98,20 +101,6 @@ bool SameFile(const struct stat& a, const struct stat& b) {
          Nanoseconds(a.st_ctim) == Nanoseconds(b.st_ctim);
 }
 
-std::string SavedRecord(const std::string& path, const struct stat& st, const std::string& hash) {
-  std::string record;
-  record.reserve(kRecordFixedSize + path.size());
-  Put<uint32_t>(record, static_cast<uint32_t>(path.size()));
-  Put<uint64_t>(record, static_cast<uint64_t>(st.st_dev));
-  Put<uint64_t>(record, static_cast<uint64_t>(st.st_ino));
-  Put<uint64_t>(record, static_cast<uint64_t>(st.st_size));
-  Put<int64_t>(record, Nanoseconds(st.st_mtim));
-  Put<int64_t>(record, Nanoseconds(st.st_ctim));
-  record.append(hash, 0, kHashSize);
-  record.append(path);
-  return record;
-}
-
 }  // namespace
 
 FileHashCache::FileHashCache(std::filesystem::path file) : file_(std::move(file)) {}
@@ -125,7 +114,8 @@ FileHashCache FileHashCache::Load(const std::filesystem::path& file) {
   const char* const end = p + size;
   if (size < sizeof kMagic + 8 || std::memcmp(p, kMagic, sizeof kMagic) != 0) return cache;
   p += sizeof kMagic;
-  const uint64_t count = Get<uint64_t>(p);
+  const uint64_t count = Field<uint64_t>(p, 0);
+  p += sizeof count;
   if (count > size / kRecordFixedSize) return cache;
   cache.slots_.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {

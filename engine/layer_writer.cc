@@ -342,10 +342,8 @@ struct LayerWriter::Impl {
     if (::fstatat(at.dir_fd, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
       throw EntryError(name, "cannot stat " + path + ": " + Errno());
     if (S_ISSOCK(st.st_mode)) return {};  // tar cannot hold sockets; they are runtime artefacts
-    const EntryMetadata disk_meta{static_cast<uint32_t>(st.st_mode & 07777), st.st_uid, st.st_gid,
-                                  static_cast<int64_t>(st.st_mtime)};
-    if (opts.overlay_upper && IsWhiteoutDevice(st)) {
-      AddWhiteout(name, {0600, disk_meta.uid, disk_meta.gid, disk_meta.mtime});
+    if (opts.overlay_upper && IsWhiteoutDevice(st)) {  // keeps its own owner: no overrides
+      AddWhiteout(name, {0600, st.st_uid, st.st_gid, static_cast<int64_t>(st.st_mtime)});
       return {};
     }
     const EntryMetadata meta = TarMetadata(st);

@@ -132,7 +132,7 @@ class StepRun {
     }
     // Steps that may write a layer: loading libarchive overlaps the copy or the container run.
     if (step_.kind == StepKind::kRun || step_.kind == StepKind::kCopy ||
-        step_.kind == StepKind::kAdd || step_.kind == StepKind::kWorkdir)
+        step_.kind == StepKind::kAdd)
       PreloadLibArchive();
     Image image = LoadImage(store_, in_.parent ? in_.parent->image_id : "");
     switch (step_.kind) {
