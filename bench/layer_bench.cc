@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/layer_writer.h"
-#include "engine/unique_fd.h"
+#include "engine/base/unique_fd.h"
+#include "engine/layers/layer_writer.h"
 
 namespace {
 

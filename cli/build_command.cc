@@ -17,21 +17,22 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/build_request.h"
 #include "cli/flags.h"
-#include "cli/generate.h"
-#include "cli/input_hashing.h"
-#include "cli/ninja_fingerprint.h"
 #include "cli/progress_display.h"
-#include "cli/store_resolver.h"
-#include "engine/bulk_heap.h"
-#include "engine/image_config.h"
-#include "engine/image_store.h"
-#include "engine/reference.h"
+#include "driver/build_directory.h"
+#include "driver/build_request.h"
+#include "driver/input_hashing.h"
+#include "driver/ninja_fingerprint.h"
+#include "driver/store_resolver.h"
+#include "engine/base/atomic_file.h"
+#include "engine/store/image_config.h"
+#include "engine/store/image_store.h"
+#include "engine/store/reference.h"
 #include "frontend/dockerfile_error.h"
 #include "generators/ninja_writer.h"
 
 namespace kiln::cli {
+using namespace driver;  // TODO(driver split): the build logic below moves into driver/
 namespace fs = std::filesystem;
 namespace {
 
@@ -454,8 +455,6 @@ int ReportError(const std::string& command, const std::exception& e) {
 }  // namespace
 
 int RunBuildCommand(const std::vector<std::string>& args) {
-  // The scan of a large context makes an entry per file, all at once.
-  PrepareBulkHeap(std::size_t{32} << 20);
   BuildFlags flags(false);
   try {
     const std::vector<std::string> positional = flags.set.Parse(args);

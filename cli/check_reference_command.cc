@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "engine/reference.h"
+#include "engine/store/reference.h"
 
 namespace kiln::cli {
 

@@ -9,7 +9,7 @@
 #include "cli/graph_command.h"
 #include "cli/image_commands.h"
 #include "cli/import_command.h"
-#include "cli/internal_commands.h"
+#include "cli/internal_command.h"
 #include "cli/parse_command.h"
 #include "cli/system_command.h"
 

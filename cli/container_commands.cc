@@ -13,14 +13,14 @@
 #include "cli/container_status.h"
 #include "cli/flags.h"
 #include "cli/image_format.h"
-#include "engine/atomic_file.h"
-#include "engine/container_runtime.h"
-#include "engine/container_store.h"
-#include "engine/container_supervisor.h"
-#include "engine/image_config.h"
-#include "engine/image_rootfs.h"
-#include "engine/image_store.h"
-#include "engine/user_db.h"
+#include "engine/base/atomic_file.h"
+#include "engine/run/container_runtime.h"
+#include "engine/run/container_supervisor.h"
+#include "engine/run/user_db.h"
+#include "engine/store/container_store.h"
+#include "engine/store/image_config.h"
+#include "engine/store/image_rootfs.h"
+#include "engine/store/image_store.h"
 
 namespace kiln::cli {
 namespace {

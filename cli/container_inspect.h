@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/container_store.h"
-#include "engine/image_store.h"
+#include "engine/store/container_store.h"
+#include "engine/store/image_store.h"
 
 namespace kiln::cli {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/container_store.h"
+#include "engine/store/container_store.h"
 
 namespace kiln::cli {
 

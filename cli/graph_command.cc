@@ -9,7 +9,6 @@
 #include <stdexcept>
 
 #include "cli/command_table.h"
-#include "engine/bulk_heap.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/dockerignore.h"
 #include "frontend/file_system.h"
@@ -29,9 +28,6 @@ constexpr const char* kUsage =
     "      --format string     Output format: dot or json (default \"dot\")\n"
     "      --platform string   Target platform (default \"linux/amd64\")\n"
     "      --target string     Set the target build stage to build\n";
-
-/// Enough for the graph of a 10,000-instruction Dockerfile (about 35 MB) in one reservation.
-constexpr size_t kBulkHeapBytes = size_t{64} << 20;
 
 class UsageError : public std::runtime_error {
  public:
@@ -135,7 +131,6 @@ int RunGraphCommand(const std::vector<std::string>& args) {
     std::fputs(kUsage, stdout);
     return kSuccess;
   }
-  PrepareBulkHeap(kBulkHeapBytes);
   try {
     // Left for the process's exit to reclaim: freeing a large graph's hundred thousand blocks
     // one by one cost a tenth of the command. Kept reachable, so leak checkers stay quiet.

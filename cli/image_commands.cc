@@ -15,9 +15,9 @@
 #include "cli/go_template.h"
 #include "cli/image_format.h"
 #include "cli/import_command.h"
-#include "engine/container_store.h"
-#include "engine/image_store.h"
-#include "engine/reference.h"
+#include "engine/store/container_store.h"
+#include "engine/store/image_store.h"
+#include "engine/store/reference.h"
 
 #if __has_include("cli/container_inspect.h")
 #include "cli/container_inspect.h"

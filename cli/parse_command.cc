@@ -7,7 +7,6 @@
 #include <sstream>
 #include <string>
 
-#include "engine/bulk_heap.h"
 #include "frontend/dockerfile_error.h"
 #include "frontend/file_system.h"
 #include "frontend/parser.h"
@@ -21,9 +20,6 @@ constexpr const char* kUsage =
     "Print the syntax tree of a Dockerfile (FILE may be - for standard input).\n\n"
     "Options:\n"
     "      --json   Print the tree as JSON\n";
-
-/// Enough for the syntax tree of a 10,000-instruction Dockerfile (about 15 MB) in one reservation.
-constexpr size_t kBulkHeapBytes = size_t{32} << 20;
 
 struct ParseOptions {
   bool json = false;
@@ -126,7 +122,6 @@ int RunParseCommand(const std::vector<std::string>& args) {
   int exit_code = 0;
   const std::optional<ParseOptions> options = ParseArguments(args, exit_code);
   if (!options) return exit_code;
-  PrepareBulkHeap(kBulkHeapBytes);
 
   const std::optional<std::string> text = ReadInput(options->file);
   if (!text) {

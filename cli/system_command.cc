@@ -15,8 +15,8 @@
 #include "cli/flags.h"
 #include "cli/go_template.h"
 #include "cli/image_format.h"
-#include "engine/container_store.h"
-#include "engine/image_store.h"
+#include "engine/store/container_store.h"
+#include "engine/store/image_store.h"
 
 namespace kiln::cli {
 namespace {

@@ -7,19 +7,19 @@
 #include <chrono>
 #include <filesystem>
 
-#include "engine/container_runtime.h"
-#include "engine/copy_plan.h"
-#include "engine/hash.h"
-#include "engine/image_config.h"
-#include "engine/image_rootfs.h"
-#include "engine/image_store.h"
-#include "engine/layer_applier.h"
-#include "engine/layer_writer.h"
-#include "engine/libarchive.h"
-#include "engine/overlay_mount.h"
-#include "engine/run_mounts.h"
-#include "engine/scratch_dir.h"
-#include "engine/user_db.h"
+#include "engine/base/hash.h"
+#include "engine/context/copy_plan.h"
+#include "engine/layers/layer_applier.h"
+#include "engine/layers/layer_writer.h"
+#include "engine/layers/libarchive.h"
+#include "engine/run/container_runtime.h"
+#include "engine/run/overlay_mount.h"
+#include "engine/run/run_mounts.h"
+#include "engine/run/user_db.h"
+#include "engine/store/image_config.h"
+#include "engine/store/image_rootfs.h"
+#include "engine/store/image_store.h"
+#include "engine/store/scratch_dir.h"
 
 namespace kiln {
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/path_filter.h"
+#include "engine/context/path_filter.h"
 #include "frontend/step_graph.h"
 
 namespace kiln {

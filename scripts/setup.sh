@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libxxhash-dev libarchive-dev nlohmann-json3-dev libboost-filesystem-dev catch2
+  libxxhash-dev libarchive-dev nlohmann-json3-dev catch2
   libssl-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
   runc busybox-static skopeo umoci oci-image-tool buildah graphviz
 )

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/hash.h"
+#include "engine/base/hash.h"
 #include "tests/e2e/e2e_support.h"
 
 namespace kiln::e2e {

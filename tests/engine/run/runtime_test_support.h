@@ -1,0 +1,102 @@
+// Shared fixtures for the tests that run real containers: a busybox root file system as two
+// overlay-form layers, scratch directories, and the root/runc precondition.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/run/container_runtime.h"
+
+namespace kiln::test {
+
+/// A fresh directory removed (after unmounting nothing: callers unmount) when destroyed.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix = "kiln-test") {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    path_ = ::mkdtemp(pattern.data());
+    std::filesystem::permissions(path_, std::filesystem::perms(0755));
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void WriteTextFile(const std::filesystem::path& path, const std::string& content) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+}
+
+inline std::string ReadTextFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Every path under `root`, relative, sorted.
+inline std::set<std::string> TreeEntries(const std::filesystem::path& root) {
+  std::set<std::string> entries;
+  for (auto it = std::filesystem::recursive_directory_iterator(root);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    entries.insert(std::filesystem::relative(it->path(), root).string());
+  }
+  return entries;
+}
+
+inline bool IsWhiteoutAt(const std::filesystem::path& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == 0;
+}
+
+/// Why containers cannot run here, or nullopt when they can.
+inline std::optional<std::string> ContainerPrerequisiteMissing() {
+  if (::geteuid() != 0) return "not running as root";
+  if (::access("/bin/busybox", X_OK) != 0) return "/bin/busybox (busybox-static) is missing";
+  if (std::system("runc --version >/dev/null 2>&1") != 0) return "runc is not installed";
+  return std::nullopt;
+}
+
+/// A busybox root file system as overlay-form layers (top-most first): the static binary with
+/// account files, then the layer `busybox --install -s /bin` produced when run in a container.
+class BusyboxLayers {
+ public:
+  BusyboxLayers() : scratch_("kiln-busybox") {
+    auto base = scratch_.path() / "base";
+    std::filesystem::create_directories(base / "bin");
+    std::filesystem::copy_file("/bin/busybox", base / "bin/busybox");
+    std::filesystem::permissions(base / "bin/busybox", std::filesystem::perms(0755));
+    WriteTextFile(base / "etc/passwd",
+                  "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+    WriteTextFile(base / "etc/group", "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\n");
+    std::filesystem::create_directories(base / "tmp");
+    std::filesystem::permissions(base / "tmp", std::filesystem::perms(01777));
+    RunSpec install;
+    install.args = {"/bin/busybox", "--install", "-s", "/bin"};
+    install.lower_dirs = {base};
+    install.work_root = scratch_.path() / "install";
+    RunResult result = RunContainer(install, nullptr);
+    if (result.exit_code != 0) throw std::runtime_error("busybox --install: " + result.output_tail);
+    layers_ = {result.upper_dir, base};
+  }
+  const std::vector<std::filesystem::path>& layers() const { return layers_; }
+
+ private:
+  ScratchDir scratch_;
+  std::vector<std::filesystem::path> layers_;
+};
+
+}  // namespace kiln::test
