@@ -25,6 +25,7 @@
 namespace kiln::cli {
 namespace fs = std::filesystem;
 namespace {
+
 constexpr const char* kBuildUsage =
     "Usage:  kiln build [OPTIONS] PATH | -\n\n"
     "Build an image from a Dockerfile\n\n"
