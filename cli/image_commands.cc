@@ -15,7 +15,7 @@
 #include "cli/go_template.h"
 #include "cli/image_format.h"
 #include "cli/import_command.h"
-#include "engine/store/container_store.h"
+#include "engine/store/image_deleter.h"
 #include "engine/store/image_store.h"
 #include "engine/store/reference.h"
 
@@ -422,138 +422,11 @@ constexpr const char* kRmiUsage =
     "  -f, --force      Force removal of the image\n"
     "      --no-prune   Do not delete untagged parents\n";
 
-/// Docker's image delete service (daemon/images/image_delete.go) over kiln's store.
-class ImageDeleter {
- public:
-  explicit ImageDeleter(ImageStore& store) : store_(store), containers_(ListContainers(store)) {}
-
-  /// Deletes `name` as `docker rmi` does; the lines to print are appended to `out`.
-  /// Deletes an untagged or all-tags image by id for `image prune`; false on a conflict.
-  bool Prune(const std::string& id, std::vector<std::string>& out) {
-    if (FindConflict(id, false, /*ignore_tags=*/true)) return false;
-    DeleteHelper(id, /*force=*/true, /*prune=*/true, /*quiet=*/false, out);
-    return true;
-  }
-
-  void Delete(const std::string& name, bool force, bool prune, std::vector<std::string>& out) {
-    const ImageRecord image = RequireImage(store_, name);
-    std::vector<Reference> refs = store_.TagsOf(image.id);
-    const bool by_id = IsIdReference(name, image.id);
-    bool removed_reference = false;
-    if (!by_id) {
-      if (!force && SingleRepository(refs)) {
-        if (const ContainerRecord* c = FirstContainer(image.id, std::nullopt))
-          throw CommandError("conflict: unable to remove repository reference \"" + name +
-                             "\" (must force) - container " + ShortId(c->id) +
-                             " is using its referenced image " + ShortId(image.id));
-      }
-      const Reference ref = ParseReference(name);
-      store_.Untag(ref);
-      out.push_back("Untagged: " + ref.Familiar());
-      if (!store_.TagsOf(image.id).empty()) return;
-      removed_reference = true;
-    } else if (!SingleRepository(refs)) {
-      if (!force)
-        throw CommandError("conflict: unable to delete " + ShortId(image.id) +
-                           " (must be forced) - image is referenced in multiple repositories");
-    } else {
-      // An id of an image tagged in one repository removes its tags after the conflict checks.
-      CheckConflicts(image.id, /*hard_only=*/force, /*ignore_tags=*/true);
-      for (const Reference& ref : refs) {
-        store_.Untag(ref);
-        out.push_back("Untagged: " + ref.Familiar());
-      }
-    }
-    DeleteHelper(image.id, force, prune, /*quiet=*/removed_reference, out);
-  }
-
- private:
-  static bool IsIdReference(const std::string& name, const std::string& id) {
-    std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
-    return !hex.empty() && id.compare(7, hex.size(), hex) == 0 &&
-           hex.find_first_not_of("0123456789abcdef") == std::string::npos;
-  }
-
-  static bool SingleRepository(const std::vector<Reference>& refs) {
-    std::set<std::string> names;
-    for (const Reference& r : refs) names.insert(r.Name());
-    return names.size() <= 1;
-  }
-
-  /// The first container using the image; `running` restricts to running or stopped ones.
-  const ContainerRecord* FirstContainer(const std::string& id, std::optional<bool> running) {
-    for (const ContainerRecord& c : containers_)
-      if (c.image_id == id && (!running || IsRunning(c) == *running)) return &c;
-    return nullptr;
-  }
-
-  /// True when a non-intermediate (or tagged) image other than `id` has `id` in its parent chain.
-  bool HasDependentChildren(const std::string& id) const {
-    const auto tags = TagsById(store_);
-    std::map<std::string, std::string> parents;
-    const std::vector<ImageRecord> images = store_.ListImages();
-    for (const ImageRecord& r : images) parents[r.id] = r.parent;
-    for (const ImageRecord& r : images) {
-      if (r.id == id || (r.intermediate && !tags.count(r.id))) continue;
-      std::set<std::string> seen;
-      for (std::string p = r.parent; !p.empty() && seen.insert(p).second;) {
-        if (p == id) return true;
-        auto it = parents.find(p);
-        if (it == parents.end()) break;
-        p = it->second;
-      }
-    }
-    return false;
-  }
-
-  struct Conflict {
-    bool hard;
-    std::string message;
-    bool used = false;  // by a container
-  };
-
-  std::optional<Conflict> FindConflict(const std::string& id, bool hard_only, bool ignore_tags) {
-    if (HasDependentChildren(id)) return Conflict{true, "image has dependent child images"};
-    if (const ContainerRecord* c = FirstContainer(id, true))
-      return Conflict{true, "image is being used by running container " + ShortId(c->id), true};
-    if (hard_only) return std::nullopt;
-    if (!ignore_tags && !store_.TagsOf(id).empty())
-      return Conflict{false, "image is referenced in one or more repositories"};
-    if (const ContainerRecord* c = FirstContainer(id, false))
-      return Conflict{false, "image is being used by stopped container " + ShortId(c->id), true};
-    return std::nullopt;
-  }
-
-  void CheckConflicts(const std::string& id, bool hard_only, bool ignore_tags) {
-    if (auto c = FindConflict(id, hard_only, ignore_tags))
-      throw CommandError("conflict: unable to delete " + ShortId(id) + " (" +
-                         (c->hard ? "cannot be forced" : "must be forced") + ") - " + c->message);
-  }
-
-  void DeleteHelper(const std::string& id, bool force, bool prune, bool quiet,
-                    std::vector<std::string>& out) {
-    if (auto c = FindConflict(id, force, false)) {
-      // After an untag or while pruning parents, conflicts stop the removal silently unless the
-      // image is left dangling and unused, as Docker does.
-      const bool dangling = store_.TagsOf(id).empty() && !HasDependentChildren(id);
-      if (quiet && (!dangling || c->used)) return;
-      CheckConflicts(id, force, false);
-    }
-    const std::optional<ImageRecord> record = store_.GetImage(id);
-    const std::string parent = record ? record->parent : "";
-    for (const Reference& ref : store_.TagsOf(id)) {
-      store_.Untag(ref);
-      out.push_back("Untagged: " + ref.Familiar());
-    }
-    store_.DeleteImage(id);
-    out.push_back("Deleted: " + id);
-    if (!prune || parent.empty() || !store_.GetImage(parent)) return;
-    DeleteHelper(parent, false, true, true, out);
-  }
-
-  ImageStore& store_;
-  std::vector<ContainerRecord> containers_;
-};
+/// The line Docker prints for what a deletion did: "Untagged: app:latest", "Deleted: sha256:…".
+std::string RemovalLine(const ImageRemoval& removal) {
+  return (removal.kind == ImageRemoval::Kind::kUntagged ? "Untagged: " : "Deleted: ") +
+         removal.name;
+}
 
 int Rmi(const std::vector<std::string>& args) {
   bool force = false, no_prune = false;
@@ -569,14 +442,14 @@ int Rmi(const std::vector<std::string>& args) {
     StoreLock lock = store.Lock();
     ImageDeleter deleter(store);
     for (const std::string& name : names) {
-      std::vector<std::string> lines;
+      std::vector<ImageRemoval> done;
       try {
-        deleter.Delete(name, force, !no_prune, lines);
+        deleter.Delete(name, force, !no_prune, done);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "Error: %s\n", e.what());
         status = 1;
       }
-      for (const std::string& line : lines) std::printf("%s\n", line.c_str());
+      for (const ImageRemoval& removal : done) std::printf("%s\n", RemovalLine(removal).c_str());
     }
     store.GarbageCollectBlobs(std::chrono::seconds(0));
   }
@@ -717,7 +590,7 @@ int Prune(const std::vector<std::string>& args) {
   }
   StoreLock lock = store.Lock();
   ImageDeleter deleter(store);
-  std::vector<std::string> lines;
+  std::vector<ImageRemoval> done;
   std::vector<ImageRecord> images = store.ListImages();
   SortNewestFirst(images);
   for (const ImageRecord& image : images) {
@@ -728,15 +601,16 @@ int Prune(const std::vector<std::string>& args) {
     if (filters.until && CreatedNanos(image) > *filters.until) continue;
     if (!MatchesLabels(filters, store.ReadConfig(image.id))) continue;
     try {
-      deleter.Prune(image.id, lines);
+      deleter.Prune(image.id, done);
     } catch (const std::exception&) {
       // a conflict keeps the image, as Docker's prune does
     }
   }
   const GcReport gc = store.GarbageCollectBlobs(std::chrono::seconds(0));
-  if (!lines.empty()) {
+  if (!done.empty()) {
     std::printf("Deleted Images:\n");
-    for (std::string line : lines) {
+    for (const ImageRemoval& removal : done) {
+      std::string line = RemovalLine(removal);
       line[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(line[0])));
       std::printf("%s\n", line.c_str());
     }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "driver/ninja_fingerprint.h"
 #include "engine/store/image_store.h"
 #include "engine/store/reference.h"
 #include "frontend/file_system.h"
@@ -142,7 +143,10 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   options.image_stamps = TagStamps(graphs, store);
   WriteIfChanged(dir / kNinjaFile, WriteNinjaFile(images, options));
   options.for_driver = true;
-  WriteIfChanged(dir / kDriverNinjaFile, WriteNinjaFile(images, options));
+  NinjaGraphFiles driver_files;
+  const std::string driver_text = WriteNinjaFile(images, options, &driver_files);
+  RecordNinjaGraphFiles(dir, kDriverNinjaFile, driver_files);
+  WriteIfChanged(dir / kDriverNinjaFile, driver_text);
   if (hashing) *hashing = HashEdges(images);
   return graphs;
 }

@@ -16,9 +16,10 @@ class ImageStore;
 
 namespace kiln::driver {
 
-/// Lowers each image (throws DockerfileError) and writes the build directory `dir` (build.ninja
-/// and the driver's variant); files whose content is unchanged are left untouched so ninja sees
-/// no change. Returns the graphs, and in `hashing` the context hashing the driver must do.
+/// Lowers each image (throws DockerfileError) and writes the build directory `dir` (build.ninja,
+/// the driver's variant and the record of what it names, see RecordNinjaGraphFiles); files whose
+/// content is unchanged are left untouched so ninja sees no change. Returns the graphs, and in
+/// `hashing` the context hashing the driver must do.
 std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
                                               const BuildRequest& request,
                                               const ImageResolver* resolver,

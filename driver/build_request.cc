@@ -7,12 +7,25 @@
 #include <stdexcept>
 
 #include "engine/base/hash.h"
+#include "engine/store/reference.h"
 #include "frontend/file_system.h"
 
 namespace kiln::driver {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ImageRequest, name, context, dockerfile, target,
                                                 platform, build_args, tags, labels, iidfile)
+
+std::vector<std::string> NormalizedTags(const std::vector<std::string>& tags) {
+  std::vector<std::string> normalized;
+  for (const std::string& tag : tags) {
+    try {
+      normalized.push_back(ParseReference(tag).String());
+    } catch (const ReferenceError& e) {
+      throw RequestError("invalid argument \"" + tag + "\" for \"-t, --tag\" flag: " + e.what());
+    }
+  }
+  return normalized;
+}
 
 nlohmann::json BuildRequestToJson(const BuildRequest& r) {
   nlohmann::json j = {{"store_root", r.store_root}, {"images", r.images},

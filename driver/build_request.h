@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,17 @@ struct BuildRequest {
   std::optional<int64_t> source_date_epoch;
   int run_jobs = 2;
 };
+
+/// The request asks for something malformed (a tag, a secret): the user's mistake, which the
+/// command reports as it reports a bad flag.
+class RequestError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `tags` as full references ("app" -> "docker.io/library/app:latest"). Throws RequestError
+/// naming the `-t, --tag` flag, as Docker does, for one that does not parse.
+std::vector<std::string> NormalizedTags(const std::vector<std::string>& tags);
 
 nlohmann::json BuildRequestToJson(const BuildRequest& request);
 BuildRequest BuildRequestFromJson(const nlohmann::json& json);

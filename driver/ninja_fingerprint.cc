@@ -20,87 +20,62 @@ std::filesystem::path FingerprintPath(const std::filesystem::path& dir) {
   return dir / kFingerprintFile;
 }
 
-/// Splits the rest of a `build` line into unescaped words; `$` followed by a newline never
-/// occurs in kiln's files, so a line is a whole statement head.
-std::vector<std::string> SplitNinjaWords(std::string_view line) {
-  std::vector<std::string> words;
-  std::string word;
-  auto finish_word = [&] {
-    if (!word.empty()) words.push_back(std::move(word));
-    word.clear();
-  };
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (c == '$' && i + 1 < line.size()) {
-      word.push_back(line[++i]);  // `$ `, `$:` and `$$` stand for the character itself
-    } else if (c == ' ') {
-      finish_word();
-    } else if (c == ':') {
-      finish_word();
-      words.emplace_back(1, ':');
-    } else {
-      word.push_back(c);
-    }
+/// The record of what `ninja_file`'s graph names, beside it.
+std::string GraphFilesRecord(const std::string& ninja_file) {
+  return ninja_file + ".paths";
+}
+
+/// The record's text for a graph depending on `always`; no path is ever named so.
+constexpr std::string_view kAlwaysRecord = "always\n";
+
+/// Appends "PATH INODE SIZE MTIME" (or "PATH missing") for `path`, taken in `dir_fd`.
+void AppendFileState(int dir_fd, const char* path, std::string& fingerprint) {
+  struct stat st;
+  char line[128];
+  if (::fstatat(dir_fd, path, &st, 0) == 0) {
+    std::snprintf(line, sizeof line, " %llu %lld %lld.%09ld\n",
+                  static_cast<unsigned long long>(st.st_ino), static_cast<long long>(st.st_size),
+                  static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
+  } else {
+    std::snprintf(line, sizeof line, " missing\n");
   }
-  finish_word();
-  return words;
+  fingerprint.append(path).append(line);
 }
 
 }  // namespace
 
-std::optional<std::vector<std::string>> NinjaGraphPaths(const std::string& ninja_text) {
-  std::vector<std::string> paths;
-  size_t start = 0;
-  while (start < ninja_text.size()) {
-    size_t end = ninja_text.find('\n', start);
-    if (end == std::string::npos) end = ninja_text.size();
-    const std::string_view line(ninja_text.data() + start, end - start);
-    start = end + 1;
-    if (!line.starts_with("build ")) continue;
-    enum { kOutputs, kRule, kInputs } part = kOutputs;
-    for (std::string& word : SplitNinjaWords(line.substr(6))) {
-      if (word == ":") {
-        part = kRule;
-      } else if (part == kRule) {
-        part = kInputs;  // the word was the rule's name
-      } else if (word == "|" || word == "||") {
-        continue;
-      } else if (word == "always") {
-        if (part == kInputs) return std::nullopt;  // the phony itself is no file
-      } else {
-        paths.push_back(std::move(word));
-      }
-    }
+void RecordNinjaGraphFiles(const std::filesystem::path& dir, const std::string& ninja_file,
+                           const NinjaGraphFiles& files) {
+  std::string record;
+  if (files.uses_always) {
+    record = kAlwaysRecord;
+  } else {
+    for (const std::string& path : files.paths) record.append(path).append(1, '\n');
   }
-  return paths;
+  WriteIfChanged(dir / GraphFilesRecord(ninja_file), record);
 }
 
 std::optional<std::string> NinjaFingerprint(const std::filesystem::path& dir,
                                             const std::string& ninja_file,
                                             const std::vector<std::string>& targets) {
-  const std::filesystem::path file = dir / ninja_file;
-  const std::optional<std::string> text = DiskFileSystem().ReadFile(file.string());
-  if (!text) return std::nullopt;
-  std::optional<std::vector<std::string>> paths = NinjaGraphPaths(*text);
-  if (!paths) return std::nullopt;
-  paths->push_back(ninja_file);
+  const std::string record_file = GraphFilesRecord(ninja_file);
+  std::optional<std::string> record = DiskFileSystem().ReadFile((dir / record_file).string());
+  if (!record || *record == kAlwaysRecord) return std::nullopt;
   std::string fingerprint = "targets";
   for (const std::string& target : targets) fingerprint.append(" ").append(target);
   fingerprint += '\n';
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return std::nullopt;
-  for (const std::string& path : *paths) {
-    struct stat st;
-    char line[128];
-    if (::fstatat(dir_fd, path.c_str(), &st, 0) == 0) {
-      std::snprintf(line, sizeof line, " %llu %lld %lld.%09ld\n",
-                    static_cast<unsigned long long>(st.st_ino), static_cast<long long>(st.st_size),
-                    static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
-    } else {
-      std::snprintf(line, sizeof line, " missing\n");
-    }
-    fingerprint.append(path).append(line);
+  // One path a line: each line is made a C string in place, with no copy.
+  for (size_t start = 0; start < record->size();) {
+    size_t end = record->find('\n', start);
+    if (end == std::string::npos) end = record->size();
+    (*record)[end] = '\0';  // at size() this is the string's own terminator
+    AppendFileState(dir_fd, record->data() + start, fingerprint);
+    start = end + 1;
   }
+  AppendFileState(dir_fd, ninja_file.c_str(), fingerprint);
+  AppendFileState(dir_fd, record_file.c_str(), fingerprint);
   ::close(dir_fd);
   return fingerprint;
 }

@@ -7,17 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "generators/ninja_writer.h"
+
 namespace kiln::driver {
 
-/// The paths a ninja file's build statements name (outputs, inputs, implicit and order-only
-/// ones), unescaped, in order of appearance; nullopt when a statement depends on the phony
-/// `always`, as ninja then always has work. Reads only what kiln's generator writes: `build`
-/// lines with `$ `, `$:` and `$$` escapes, no variables in paths, no `include` or `subninja`.
-std::optional<std::vector<std::string>> NinjaGraphPaths(const std::string& ninja_text);
+/// Keeps beside `ninja_file` in the build directory `dir` what its graph names, as
+/// WriteNinjaFile reported it while writing the file, so that the fingerprint need not read the
+/// ninja file again; rewritten only when it changed. Call it whenever the ninja file is written.
+void RecordNinjaGraphFiles(const std::filesystem::path& dir, const std::string& ninja_file,
+                           const NinjaGraphFiles& files);
 
-/// The fingerprint of a build directory for `ninja -f ninja_file [targets]`: the ninja file
-/// and every file its graph names (relative paths taken in `dir`), each with its inode, size
-/// and modification time, or that it is missing; nullopt when the graph always has work.
+/// The fingerprint of a build directory for `ninja -f ninja_file [targets]`: every file its
+/// graph names as RecordNinjaGraphFiles kept them (relative paths taken in `dir`), the ninja file
+/// and that record, each with its inode, size and modification time, or that it is missing;
+/// nullopt when the graph always has work or nothing was recorded.
 std::optional<std::string> NinjaFingerprint(const std::filesystem::path& dir,
                                             const std::string& ninja_file,
                                             const std::vector<std::string>& targets);

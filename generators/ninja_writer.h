@@ -65,8 +65,20 @@ struct HashEdge {
 };
 std::vector<HashEdge> HashEdges(const std::vector<NinjaImage>& images);
 
-/// Writes the text of build.ninja for `images`.
-std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOptions& options);
+/// What a written ninja file's graph names, for knowing without ninja that it has nothing to do
+/// (see driver/ninja_fingerprint.h).
+struct NinjaGraphFiles {
+  /// Every path of its build statements (outputs, inputs, implicit and order-only ones, phony
+  /// names), unescaped, each once, in order of first appearance; `always` is not among them.
+  std::vector<std::string> paths;
+  /// True when a statement depends on the phony `always`: ninja then always has work.
+  bool uses_always = false;
+};
+
+/// Writes the text of build.ninja for `images`; fills `files` (when given) with what its graph
+/// names.
+std::string WriteNinjaFile(const std::vector<NinjaImage>& images, const NinjaOptions& options,
+                           NinjaGraphFiles* files = nullptr);
 
 /// Paths (relative to the build dir) of a step's result stamp and record, and of an input set's
 /// digest stamp; the generator and the commands that the edges run share them.

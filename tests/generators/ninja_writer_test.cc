@@ -1,5 +1,8 @@
 #include "generators/ninja_writer.h"
 
+#include <set>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 namespace kiln {
@@ -33,6 +36,47 @@ StepGraph TwoStageGraph() {
   g.stages = {{0, "base", {0, 1}, {}}, {1, "", {2, 3, 4}, {0}}};
   g.target_stage = 1;
   return g;
+}
+
+/// The paths the `build` lines of `text` name (outputs, inputs, implicit and order-only ones),
+/// unescaped, each once, and whether one depends on `always`: a reading of the written text
+/// independent of the writer, to check what it reports against.
+NinjaGraphFiles ReadBackGraphFiles(const std::string& text) {
+  NinjaGraphFiles files;
+  std::set<std::string> seen;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("build ", 0) != 0) continue;
+    std::vector<std::string> words;
+    std::string word;
+    for (size_t i = 6; i <= line.size(); ++i) {
+      const char c = i < line.size() ? line[i] : ' ';
+      if (c == '$' && i + 1 < line.size()) {
+        word.push_back(line[++i]);
+      } else if (c == ' ' || c == ':') {
+        if (!word.empty()) words.push_back(word);
+        if (c == ':') words.push_back(":");
+        word.clear();
+      } else {
+        word.push_back(c);
+      }
+    }
+    bool after_colon = false, rule_seen = false;
+    for (const std::string& w : words) {
+      if (w == ":") {
+        after_colon = true;
+      } else if (after_colon && !rule_seen) {
+        rule_seen = true;  // the rule's name
+      } else if (w == "|" || w == "||") {
+        continue;
+      } else if (w == "always") {
+        files.uses_always |= after_colon;
+      } else if (seen.insert(w).second) {
+        files.paths.push_back(w);
+      }
+    }
+  }
+  return files;
 }
 
 TEST_CASE("edge keys depend on content, not on position", "[ninja_writer]") {
@@ -175,6 +219,45 @@ TEST_CASE("images sharing a context share one hashing edge", "[ninja_writer]") {
        at = text.find(": hash |", at + 1))
     ++edges;
   CHECK(edges == 2);
+}
+
+TEST_CASE("the writer reports every file its statements name", "[ninja_writer]") {
+  StepGraph g = TwoStageGraph();
+  const auto keys = StepEdgeKeys(g);
+  NinjaOptions options{"/usr/bin/kiln", "/b", {"/ctx/Dockerfile"}, {"request.json"}, 2};
+  options.tag_index = "/store/oci/index.json";
+  options.image_stamps = {{"busybox", "/store/tags/with space"}};
+  options.for_driver = true;
+  const std::vector<NinjaImage> images = {{"app", "graphs/app.json", &g, "images/app.iid"}};
+  NinjaGraphFiles files;
+  const std::string text = WriteNinjaFile(images, options, &files);
+
+  CHECK_FALSE(files.uses_always);
+  const NinjaGraphFiles read_back = ReadBackGraphFiles(text);
+  CHECK(files.paths == read_back.paths);
+  CHECK_FALSE(read_back.uses_always);
+  const std::string input = InputDigestPath(InputSetKey(g, g.steps[1]));
+  CHECK(files.paths == std::vector<std::string>{input, StepResultPath(keys[0]),
+                                                StepResultPath(keys[1]), StepResultPath(keys[2]),
+                                                "/store/tags/with space", StepResultPath(keys[3]),
+                                                StepResultPath(keys[4]), "images/app.iid",
+                                                "request.json", "app"});
+
+  SECTION("a step that must always look again") {
+    StepGraph url = g;
+    url.steps[1].kind = StepKind::kAdd;
+    url.steps[1].sources = {"https://example.invalid/a.tgz"};
+    WriteNinjaFile({{"app", "graphs/app.json", &url, "images/app.iid"}}, options, &files);
+    CHECK(files.uses_always);
+  }
+  SECTION("build.ninja, whose hashing runs every time and which regenerates itself") {
+    options.for_driver = false;
+    const std::string full = WriteNinjaFile(images, options, &files);
+    CHECK(files.uses_always);
+    CHECK(files.paths == ReadBackGraphFiles(full).paths);
+    CHECK(files.paths.at(0) == "build.ninja");
+    CHECK(files.paths.at(1) == "/ctx/Dockerfile");
+  }
 }
 
 }  // namespace
