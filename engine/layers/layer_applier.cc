@@ -1,5 +1,7 @@
 #include "engine/layers/layer_applier.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,7 +22,7 @@
 
 #include "engine/base/scoped_locale.h"
 #include "engine/base/unique_fd.h"
-#include "engine/layers/libarchive.h"
+#include "engine/layers/archive_ptr.h"
 
 namespace kiln {
 namespace {
