@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
 #include "engine/context/url_fetch.h"
 #include "engine/layers/archive_detect.h"
@@ -27,10 +28,6 @@ namespace kiln {
 namespace {
 
 constexpr size_t kCopyBufferSize = 128 * 1024;
-
-[[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
 
 std::string Join(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
@@ -182,7 +179,7 @@ class Stager {
       if (IsGitUrl(source)) {
         throw CopyError(request_.instruction + " of git repositories is not supported: " + source);
       }
-      if (IsHttpUrl(source)) {
+      if (IsUrlSource(source)) {
         if (request_.instruction != "ADD") {
           throw CopyError("source can't be a URL for COPY: " + source);
         }
