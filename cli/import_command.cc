@@ -16,7 +16,7 @@
 #include "cli/command_errors.h"
 #include "cli/flags.h"
 #include "engine/base/atomic_file.h"
-#include "engine/context/url_fetch.h"
+#include "engine/base/system_error.h"
 #include "engine/layers/layer_applier.h"
 #include "engine/layers/layer_writer.h"
 #include "engine/store/image_config.h"
@@ -25,6 +25,7 @@
 #include "engine/store/scratch_dir.h"
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
+#include "frontend/step_graph.h"
 
 namespace kiln::cli {
 namespace {
@@ -63,7 +64,7 @@ class StdinCopy {
       if (n == 0) break;
       if (n < 0) {
         if (errno == EINTR) continue;
-        throw std::system_error(errno, std::generic_category(), "cannot read stdin");
+        ThrowErrno("cannot read stdin");
       }
       file_.Write(buffer, static_cast<size_t>(n));
     }
@@ -116,7 +117,7 @@ int Import(const std::vector<std::string>& args) {
   // Everything that can be checked without the tarball is, before the store is touched.
   const std::optional<Reference> target = TargetReference(positional);
   json config = ConfigWithChanges(changes);
-  if (IsHttpUrl(source))
+  if (IsUrlSource(source))
     throw std::runtime_error("importing from a URL is not supported: download " + source +
                              " and import the file");
   if (source != "-" && !fs::exists(source))

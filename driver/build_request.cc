@@ -1,11 +1,6 @@
 #include "driver/build_request.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <stdexcept>
-
+#include "engine/base/atomic_file.h"
 #include "engine/base/hash.h"
 #include "engine/store/reference.h"
 #include "frontend/file_system.h"
@@ -71,13 +66,9 @@ bool WriteIfChanged(const std::filesystem::path& path, const std::string& conten
 
 void ReplaceFile(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::create_directories(path.parent_path());
-  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
+  // Not synced: the build directory is rewritten from the Dockerfile whenever it is lost, and
+  // ninja's edges write many small files here, where an fsync each would dominate.
+  WriteFileAtomic(path, content, path.parent_path(), Durability::kUnsynced);
 }
 
 }  // namespace kiln::driver

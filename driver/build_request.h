@@ -68,7 +68,8 @@ std::string IidFile(const std::string& image_name);
 /// when there is none); atomic. Returns true when it wrote.
 bool WriteIfChanged(const std::filesystem::path& path, const std::string& content);
 
-/// Replaces `path` with `content` in one rename (readers see the old or the new file, whole).
+/// Replaces `path` with `content` in one rename (readers see the old or the new file, whole),
+/// creating its directory; not synced to disk (WriteFileAtomic with Durability::kUnsynced).
 void ReplaceFile(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace kiln::driver

@@ -5,15 +5,30 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
 #include <utility>
+
+#include "engine/base/system_error.h"
+#include "engine/base/unique_fd.h"
 
 namespace kiln {
 namespace fs = std::filesystem;
 namespace {
 
-[[noreturn]] void ThrowErrno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
+/// Everything left to read from `fd` (`path` names it in errors).
+std::string ReadAll(int fd, const fs::path& path) {
+  std::string out;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buffer[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno("cannot read", path);
+    }
+    if (n == 0) return out;
+    out.append(buffer, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace
@@ -21,14 +36,14 @@ namespace {
 AtomicFileWriter::AtomicFileWriter(const fs::path& tmp_dir) {
   std::string pattern = (tmp_dir / ".tmp-XXXXXX").string();
   fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
-  if (fd_ < 0) ThrowErrno("cannot create a temporary file in " + tmp_dir.string());
+  if (fd_ < 0) ThrowErrno("cannot create a temporary file in", tmp_dir);
   temp_path_ = pattern;
   // mkstemp creates 0600; stored files are world-readable like the rest of the store.
   if (::fchmod(fd_, 0644) != 0) {
-    int saved = errno;
+    const int error = errno;
+    const fs::path temp_path = temp_path_;
     Discard();
-    errno = saved;
-    ThrowErrno("cannot chmod " + temp_path_.string());
+    ThrowErrno("cannot chmod", temp_path, error);
   }
 }
 
@@ -54,7 +69,7 @@ void AtomicFileWriter::Write(const void* data, size_t size) {
     ssize_t n = ::write(fd_, p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ThrowErrno("cannot write " + temp_path_.string());
+      ThrowErrno("cannot write", temp_path_);
     }
     p += n;
     size -= static_cast<size_t>(n);
@@ -63,17 +78,24 @@ void AtomicFileWriter::Write(const void* data, size_t size) {
 
 void AtomicFileWriter::Sync() {
   if (fd_ < 0) return;
-  if (::fsync(fd_) != 0) ThrowErrno("cannot fsync " + temp_path_.string());
-  if (::close(std::exchange(fd_, -1)) != 0) ThrowErrno("cannot close " + temp_path_.string());
+  if (::fsync(fd_) != 0) ThrowErrno("cannot fsync", temp_path_);
+  Close();
 }
 
-void AtomicFileWriter::Commit(const fs::path& target) {
-  Sync();
+void AtomicFileWriter::Close() {
+  if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0) ThrowErrno("cannot close", temp_path_);
+}
+
+void AtomicFileWriter::Commit(const fs::path& target, Durability durability) {
+  if (durability == Durability::kSynced) Sync();
+  Close();
   if (::rename(temp_path_.c_str(), target.c_str()) != 0) {
-    ThrowErrno("cannot rename " + temp_path_.string() + " to " + target.string());
+    ThrowErrno("cannot rename " + temp_path_.string() + " to", target);
   }
   temp_path_.clear();
-  SyncDirectory(target.parent_path().empty() ? fs::path(".") : target.parent_path());
+  if (durability == Durability::kSynced) {
+    SyncDirectory(target.parent_path().empty() ? fs::path(".") : target.parent_path());
+  }
 }
 
 void AtomicFileWriter::Discard() noexcept {
@@ -84,44 +106,37 @@ void AtomicFileWriter::Discard() noexcept {
   }
 }
 
-void WriteFileAtomic(const fs::path& target, std::string_view data, const fs::path& tmp_dir) {
+void WriteFileAtomic(const fs::path& target, std::string_view data, const fs::path& tmp_dir,
+                     Durability durability) {
   fs::path dir = !tmp_dir.empty() ? tmp_dir : target.parent_path();
   AtomicFileWriter writer(dir.empty() ? fs::path(".") : dir);
   writer.Write(data);
-  writer.Commit(target);
+  writer.Commit(target, durability);
 }
 
 std::string ReadWholeFile(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) ThrowErrno("cannot open " + path.string());
-  std::string out;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      errno = saved;
-      ThrowErrno("cannot read " + path.string());
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<size_t>(n));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) ThrowErrno("cannot open", path);
+  return ReadAll(fd.get(), path);
+}
+
+std::optional<std::string> ReadRegularFileIfPresent(const fs::path& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then refused below.
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::nullopt;
+    ThrowErrno("cannot open", path);
   }
-  ::close(fd);
-  return out;
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) ThrowErrno("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
+  return ReadAll(fd.get(), path);
 }
 
 void SyncDirectory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) ThrowErrno("cannot open directory " + dir.string());
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (rc != 0) ThrowErrno("cannot fsync directory " + dir.string());
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) ThrowErrno("cannot open directory", dir);
+  if (::fsync(fd.get()) != 0) ThrowErrno("cannot fsync directory", dir);
 }
 
 }  // namespace kiln

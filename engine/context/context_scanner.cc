@@ -17,14 +17,11 @@
 #include <thread>
 
 #include "engine/base/hash.h"
+#include "engine/base/system_error.h"
 #include "engine/context/file_hash_cache.h"
 
 namespace kiln {
 namespace {
-
-[[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
 
 /// Owns a directory stream opened relative to a parent descriptor, without following symlinks.
 class DirStream {
@@ -358,7 +355,7 @@ std::vector<ContextEntry> ScanContext(const std::filesystem::path& root, const P
   FileHashCache& hashes = cache ? *cache : memory_only;
   // Opening the root itself follows a symlink: the context may be given through one.
   const int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd < 0) ThrowErrno("cannot open build context", root.string());
+  if (root_fd < 0) ThrowErrno("cannot open build context", root);
   struct RootCloser {
     int fd;
     ~RootCloser() { close(fd); }

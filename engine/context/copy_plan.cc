@@ -3,18 +3,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <map>
-#include <set>
 
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
+#include "engine/context/staging_tree.h"
 #include "engine/context/url_fetch.h"
 #include "engine/layers/archive_detect.h"
 
@@ -25,12 +23,6 @@
 
 namespace kiln {
 namespace {
-
-constexpr size_t kCopyBufferSize = 128 * 1024;
-
-[[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
 
 std::string Join(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
@@ -44,101 +36,6 @@ std::string Join(std::string_view a, std::string_view b) {
 std::string Parent(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-struct timespec ToTimespec(int64_t ns) {
-  return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-}
-
-int64_t ToNs(const struct timespec& ts) {
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-/// Owner, mode and mtime that a staged path must end up with.
-struct Metadata {
-  uint32_t mode = 0755;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  int64_t mtime_ns = 0;
-};
-
-/// Applies ownership (tolerating EPERM when not root), then mode (chown clears set-id bits),
-/// then times, to `name` in `dir_fd`.
-void ApplyMetadata(int dir_fd, const char* name, const std::string& path, const Metadata& meta,
-                   bool is_symlink) {
-  if (fchownat(dir_fd, name, meta.uid, meta.gid, AT_SYMLINK_NOFOLLOW) != 0 &&
-      !(errno == EPERM && geteuid() != 0)) {
-    ThrowErrno("cannot change owner of", path);
-  }
-  if (!is_symlink && fchmodat(dir_fd, name, meta.mode & 07777, 0) != 0) {
-    ThrowErrno("cannot change mode of", path);
-  }
-  const struct timespec times[2] = {ToTimespec(meta.mtime_ns), ToTimespec(meta.mtime_ns)};
-  if (utimensat(dir_fd, name, times, AT_SYMLINK_NOFOLLOW) != 0) {
-    ThrowErrno("cannot set times of", path);
-  }
-}
-
-/// Copies the `size` bytes `in` had when it was examined to `out`: copy_file_range when the
-/// kernel can, else a fixed buffer. Stops at `size` or at the end of `in`, whichever is first,
-/// so the usual small file costs one system call.
-void CopyBytes(int in, int out, const std::string& path, uint64_t size) {
-  uint64_t copied = 0;
-  while (copied < size) {
-    const ssize_t n = copy_file_range(in, nullptr, out, nullptr, size - copied, 0);
-    if (n == 0) return;
-    if (n > 0) {
-      copied += static_cast<uint64_t>(n);
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) break;
-    ThrowErrno("cannot copy", path);
-  }
-  std::vector<char> buffer(kCopyBufferSize);
-  while (copied < size) {
-    const ssize_t n = read(in, buffer.data(), buffer.size());
-    if (n == 0) return;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ThrowErrno("cannot read", path);
-    }
-    for (ssize_t done = 0; done < n;) {
-      const ssize_t w = write(out, buffer.data() + done, static_cast<size_t>(n - done));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        ThrowErrno("cannot write", path);
-      }
-      done += w;
-    }
-    copied += static_cast<uint64_t>(n);
-  }
-}
-
-/// The process's file-creation mask (reading it means setting it, so it is set back).
-mode_t CurrentUmask() {
-  const mode_t mask = umask(0);
-  umask(mask);
-  return mask;
-}
-
-using Xattrs = std::vector<std::pair<std::string, std::string>>;
-
-/// The extended attributes of `fd` that a layer carries (file capabilities, user.*); others
-/// (trusted.*, security.selinux) belong to the host.
-Xattrs ReadXattrs(int fd) {
-  Xattrs xattrs;
-  if (flistxattr(fd, nullptr, 0) <= 0) return xattrs;
-  std::vector<char> names(65536);
-  const ssize_t length = flistxattr(fd, names.data(), names.size());
-  std::vector<char> value(65536);
-  for (ssize_t at = 0; at < length; at += static_cast<ssize_t>(std::strlen(&names[at])) + 1) {
-    const std::string name(&names[at]);
-    if (name != "security.capability" && !name.starts_with("user.")) continue;
-    const ssize_t size = fgetxattr(fd, name.c_str(), value.data(), value.size());
-    if (size >= 0) xattrs.emplace_back(name, std::string(value.data(), static_cast<size_t>(size)));
-  }
-  return xattrs;
 }
 
 /// One resolved source: where it is read (`real`, symlinks resolved) and the name it was
@@ -156,15 +53,7 @@ class Stager {
  public:
   Stager(const CopyRequest& request, const std::filesystem::path& staging_root,
          const std::filesystem::path& scratch_dir)
-      : request_(request), scratch_dir_(scratch_dir) {
-    std::filesystem::create_directories(staging_root);
-    staging_fd_ = UniqueFd(open(staging_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!staging_fd_.valid()) ThrowErrno("cannot open staging directory", staging_root.string());
-    staging_root_ = staging_root;
-    // Below a set-gid directory new files take its group, not ours: chown them all then.
-    struct stat root;
-    if (fstat(staging_fd_.get(), &root) != 0 || (root.st_mode & S_ISGID) != 0)
-      creator_gid_ = static_cast<gid_t>(-1);
+      : request_(request), scratch_dir_(scratch_dir), tree_(staging_root) {
     created_ns_ = request.created_time ? *request.created_time * 1'000'000'000 : NowNs();
   }
 
@@ -182,7 +71,7 @@ class Stager {
       if (IsGitUrl(source)) {
         throw CopyError(request_.instruction + " of git repositories is not supported: " + source);
       }
-      if (IsHttpUrl(source)) {
+      if (IsUrlSource(source)) {
         if (request_.instruction != "ADD") {
           throw CopyError("source can't be a URL for COPY: " + source);
         }
@@ -208,7 +97,7 @@ class Stager {
     CopyOutcome outcome;
     outcome.destination = "/" + destination_;
     for (const std::string& url : urls) outcome.downloads.push_back(StageUrl(url));
-    FinishDirectories();
+    tree_.Finish();
     return outcome;
   }
 
@@ -216,7 +105,7 @@ class Stager {
   static int64_t NowNs() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return ToNs(ts);
+    return TimespecNs(ts);
   }
 
   static bool DestinationHintsDirectory(const std::string& dest) {
@@ -357,17 +246,17 @@ class Stager {
     }
   }
 
-  Metadata SourceMetadata(const struct stat& st) const {
-    Metadata meta;
+  StagedMetadata SourceMetadata(const struct stat& st) const {
+    StagedMetadata meta;
     const bool owned_by_source = !request_.from_context;
     meta.uid = request_.uid.value_or(owned_by_source ? st.st_uid : 0);
     meta.gid = request_.gid.value_or(owned_by_source ? st.st_gid : 0);
     meta.mode = S_ISLNK(st.st_mode) ? 0777 : request_.chmod.value_or(st.st_mode & 07777);
-    meta.mtime_ns = ToNs(st.st_mtim);
+    meta.mtime_ns = TimespecNs(st.st_mtim);
     return meta;
   }
 
-  Metadata CreatedMetadata(uint32_t mode) const {
+  StagedMetadata CreatedMetadata(uint32_t mode) const {
     return {request_.chmod.value_or(mode), request_.uid.value_or(0), request_.gid.value_or(0),
             created_ns_};
   }
@@ -390,7 +279,7 @@ class Stager {
         struct stat st;
         if (fstatat(SourceRoot().get(), real_parent.empty() ? "." : real_parent.c_str(), &st,
                     AT_SYMLINK_NOFOLLOW) == 0) {
-          SetDirectoryMetadata(Join(destination_, kept), SourceMetadata(st), false);
+          tree_.SetDirectoryMetadata(Join(destination_, kept), SourceMetadata(st), false);
         }
         real_parent = Parent(real_parent);
       }
@@ -400,10 +289,10 @@ class Stager {
       // A directory the image already has keeps its metadata; a new one takes the source's.
       const std::optional<ExistingPath> existing = Existing(target);
       if (existing && existing->type == EntryType::kDirectory) {
-        MakeDirectory(target, {existing->mode, existing->uid, existing->gid, existing->mtime_ns},
-                      false);
+        tree_.MakeDirectory(
+            target, {existing->mode, existing->uid, existing->gid, existing->mtime_ns}, false);
       } else {
-        MakeDirectory(target, SourceMetadata(source.st), true);
+        tree_.MakeDirectory(target, SourceMetadata(source.st), true);
       }
       std::string from = source.real;
       std::string to = target;
@@ -416,7 +305,7 @@ class Stager {
       Extract(source.real, request_.parents ? Parent(target) : destination_);
       return;
     }
-    CopyEntry(source.real, target, source.st);
+    tree_.CopyEntry(SourceRoot().get(), source.real, target, source.st, SourceMetadata(source.st));
   }
 
   /// Copies the contents of the source directory `from` into the staged directory `to`.
@@ -437,130 +326,17 @@ class Stager {
         continue;
       }
       if (S_ISDIR(st.st_mode)) {
-        MakeDirectory(to, SourceMetadata(st), true);
+        tree_.MakeDirectory(to, SourceMetadata(st), true);
         CopyTree(from, to, relative);
         // An ignored directory entered for its exceptions stays only if something was copied.
-        if (ignored && unlinkat(staging_fd_.get(), to.c_str(), AT_REMOVEDIR) == 0) {
-          directories_.erase(to);
-        }
+        if (ignored) tree_.RemoveIfEmpty(to);
       } else if (!ignored) {
-        CopyEntry(from, to, st);
+        tree_.CopyEntry(SourceRoot().get(), from, to, st, SourceMetadata(st));
       }
     }
     from.resize(from_length);
     to.resize(to_length);
     relative.resize(rel_length);
-  }
-
-  /// Replaces whatever is staged at `target` (not a directory) so a new entry can be made.
-  void ClearTarget(const std::string& target) {
-    struct stat st;
-    if (target.empty()) return;
-    if (fstatat(staging_fd_.get(), target.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-      std::filesystem::remove_all(staging_root_ / target);
-      directories_.erase(target);
-    } else if (unlinkat(staging_fd_.get(), target.c_str(), 0) != 0) {
-      ThrowErrno("cannot replace", target);
-    }
-  }
-
-  /// Copies one non-directory entry of the source root to the staged path `target`.
-  void CopyEntry(const std::string& from, const std::string& target, const struct stat& st) {
-    const int dir = staging_fd_.get();
-    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) ClearTarget(target);
-    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-      const auto link = hard_links_.find({st.st_dev, st.st_ino});
-      if (link != hard_links_.end()) {
-        if (linkat(dir, link->second.c_str(), dir, target.c_str(), 0) == 0) return;
-      }
-      hard_links_[{st.st_dev, st.st_ino}] = target;
-    }
-    const Metadata meta = SourceMetadata(st);
-    if (S_ISREG(st.st_mode)) {
-      CopyRegularFile(from, target, st, meta);
-      return;
-    }
-    if (S_ISLNK(st.st_mode)) {
-      const std::optional<std::string> link_target = ReadSourceLink(from);
-      if (!link_target) ThrowErrno("cannot read symlink", from);
-      if (symlinkat(link_target->c_str(), dir, target.c_str()) != 0) {
-        ThrowErrno("cannot create symlink", target);
-      }
-    } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      if (mknodat(dir, target.c_str(), (st.st_mode & S_IFMT) | 0600, st.st_rdev) != 0) {
-        ThrowErrno("cannot create node", target);
-      }
-    } else {
-      return;  // sockets cannot be part of a layer
-    }
-    ApplyMetadata(dir, target.c_str(), target, meta, S_ISLNK(st.st_mode));
-  }
-
-  /// Copies the regular file `from` to the staged path `target` with `meta`, its bytes and its
-  /// layer-worthy xattrs. Every change goes through the open descriptor, and ownership and mode
-  /// are only set when creating the file did not already give them: this runs once per copied
-  /// file, so each system call saved counts thousands of times.
-  void CopyRegularFile(const std::string& from, const std::string& target, const struct stat& st,
-                       const Metadata& meta) {
-    UniqueFd in(openat(SourceRoot().get(), from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!in.valid()) ThrowErrno("cannot open", from);
-    const mode_t create_mode = meta.mode & 0777;
-    UniqueFd out = CreateStagedFile(target, create_mode);
-    if (st.st_size > 0) CopyBytes(in.get(), out.get(), from, static_cast<uint64_t>(st.st_size));
-    const Xattrs xattrs = ReadXattrs(in.get());
-    // A new file belongs to the effective ids (staged directories are not set-gid while files
-    // are copied: their modes are applied at the end, and a set-gid staging root is seen by the
-    // constructor); chown also clears set-id bits, so it comes before the mode.
-    const bool chowned = meta.uid != creator_uid_ || meta.gid != creator_gid_;
-    if (chowned && fchown(out.get(), meta.uid, meta.gid) != 0 &&
-        !(errno == EPERM && creator_uid_ != 0)) {
-      ThrowErrno("cannot change owner of", target);
-    }
-    if ((meta.mode & 07777) != (create_mode & ~umask_) &&
-        fchmod(out.get(), meta.mode & 07777) != 0) {
-      ThrowErrno("cannot change mode of", target);
-    }
-    for (const auto& [name, value] : xattrs) {
-      fsetxattr(out.get(), name.c_str(), value.data(), value.size(), 0);  // refused ones skipped
-    }
-    const struct timespec times[2] = {ToTimespec(meta.mtime_ns), ToTimespec(meta.mtime_ns)};
-    if (futimens(out.get(), times) != 0) ThrowErrno("cannot set times of", target);
-  }
-
-  /// Creates the staged file `target` for writing, replacing whatever is staged there.
-  UniqueFd CreateStagedFile(const std::string& target, mode_t mode) {
-    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-    UniqueFd out(openat(staging_fd_.get(), target.c_str(), flags, mode));
-    if (!out.valid() && errno == EEXIST) {
-      ClearTarget(target);
-      out = UniqueFd(openat(staging_fd_.get(), target.c_str(), flags, mode));
-    }
-    if (!out.valid()) ThrowErrno("cannot create", target);
-    return out;
-  }
-
-  /// Creates the staged directory `path` if needed, recording the metadata it ends with;
-  /// `overwrite` lets it replace metadata recorded earlier (not an existing image directory's).
-  void MakeDirectory(const std::string& path, const Metadata& meta, bool overwrite) {
-    if (path.empty()) return;  // the staging root: not an entry of the layer
-    if (mkdirat(staging_fd_.get(), path.c_str(), 0700) != 0 && errno != EEXIST) {
-      ThrowErrno("cannot create directory", path);
-    }
-    struct stat st;
-    if (fstatat(staging_fd_.get(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISDIR(st.st_mode)) {
-      ClearTarget(path);
-      if (mkdirat(staging_fd_.get(), path.c_str(), 0700) != 0) {
-        ThrowErrno("cannot create directory", path);
-      }
-    }
-    SetDirectoryMetadata(path, meta, overwrite);
-  }
-
-  void SetDirectoryMetadata(const std::string& path, const Metadata& meta, bool overwrite) {
-    auto [it, inserted] = directories_.emplace(path, meta);
-    if (!inserted && overwrite) it->second = meta;
   }
 
   /// Stages every parent of `target` (not `target`): the image's own metadata for directories
@@ -571,28 +347,18 @@ class Stager {
     for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
       const std::optional<ExistingPath> existing = Existing(*it);
       // As BuildKit's MkdirAll: a created parent belongs to the --chown owner (mode 0755).
-      Metadata meta{0755, request_.uid.value_or(0), request_.gid.value_or(0), created_ns_};
+      StagedMetadata meta{0755, request_.uid.value_or(0), request_.gid.value_or(0), created_ns_};
       if (existing && existing->type == EntryType::kDirectory) {
         meta = {existing->mode, existing->uid, existing->gid, existing->mtime_ns};
       }
-      MakeDirectory(*it, meta, false);
+      tree_.MakeDirectory(*it, meta, false);
     }
   }
 
   void StageInline(const InlineFile& file) {
     const std::string target = dest_is_dir_ ? Join(destination_, file.name) : destination_;
     EnsureParents(target);
-    ClearTarget(target);
-    const int dir = staging_fd_.get();
-    {
-      UniqueFd out(openat(dir, target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-      if (!out.valid()) ThrowErrno("cannot create", target);
-      if (write(out.get(), file.content.data(), file.content.size()) !=
-          static_cast<ssize_t>(file.content.size())) {
-        ThrowErrno("cannot write", target);
-      }
-    }
-    ApplyMetadata(dir, target.c_str(), target, CreatedMetadata(0644), false);
+    tree_.WriteFile(target, file.content, CreatedMetadata(0644));
   }
 
   std::string StageUrl(const std::string& url) {
@@ -610,20 +376,10 @@ class Stager {
     options.expected_digest = request_.checksum;
     const FetchResult fetched = FetchUrl(url, download, options);
     EnsureParents(target);
-    ClearTarget(target);
-    MoveIntoStaging(download, target);
-    Metadata meta = CreatedMetadata(0600);
+    StagedMetadata meta = CreatedMetadata(0600);
     if (fetched.last_modified) meta.mtime_ns = *fetched.last_modified * 1'000'000'000;
-    ApplyMetadata(staging_fd_.get(), target.c_str(), target, meta, false);
+    tree_.MoveFileIn(download, target, meta);
     return url + " " + fetched.digest;
-  }
-
-  void MoveIntoStaging(const std::filesystem::path& from, const std::string& target) {
-    std::error_code error;
-    std::filesystem::rename(from, staging_root_ / target, error);
-    if (!error) return;
-    std::filesystem::copy_file(from, staging_root_ / target);
-    std::filesystem::remove(from);
   }
 
   /// Extracts the archive `archive` (relative to the source root) into the staged directory
@@ -638,7 +394,7 @@ class Stager {
     try {
       ApplyLayer(request_.source_root / archive, unpacked, WhiteoutMode::kApply);
       if (request_.uid || request_.gid) ChownTree(unpacked);
-      MergeInto(unpacked, staging_root_ / into);
+      tree_.MergeIn(unpacked, into);
     } catch (...) {
       std::filesystem::remove_all(unpacked);
       throw;
@@ -663,43 +419,14 @@ class Stager {
     }
   }
 
-  /// Moves the children of `from` into the directory `to`; directories present on both sides
-  /// are merged, anything else is replaced.
-  static void MergeInto(const std::filesystem::path& from, const std::filesystem::path& to) {
-    for (const auto& child : std::filesystem::directory_iterator(from)) {
-      const std::filesystem::path target = to / child.path().filename();
-      const auto target_status = std::filesystem::symlink_status(target);
-      if (child.is_directory() && !child.is_symlink() &&
-          std::filesystem::is_directory(target_status)) {
-        MergeInto(child.path(), target);
-        continue;
-      }
-      if (std::filesystem::exists(target_status)) std::filesystem::remove_all(target);
-      std::filesystem::rename(child.path(), target);
-    }
-  }
-
-  /// Applies directory metadata last, deepest first, as writing into them changes mtimes.
-  void FinishDirectories() {
-    for (auto it = directories_.rbegin(); it != directories_.rend(); ++it) {
-      ApplyMetadata(staging_fd_.get(), it->first.c_str(), it->first, it->second, false);
-    }
-  }
-
   const CopyRequest& request_;
-  std::filesystem::path staging_root_;
   std::filesystem::path scratch_dir_;
-  UniqueFd staging_fd_;
+  StagingTree tree_;
   UniqueFd source_fd_;
   int64_t created_ns_ = 0;
   std::string destination_;  ///< relative to the staging root
   bool dest_is_dir_ = false;
-  std::map<std::string, Metadata> directories_;  ///< sorted, so parents come before children
-  std::map<std::pair<dev_t, ino_t>, std::string> hard_links_;
   int extracts_ = 0;
-  const uid_t creator_uid_ = geteuid();
-  gid_t creator_gid_ = getegid();  ///< -1 when new files may get another group
-  const mode_t umask_ = CurrentUmask();
 };
 
 }  // namespace
@@ -730,7 +457,7 @@ DestinationLookup LookupInRootfs(const std::filesystem::path& rootfs) {
     existing.mode = st.st_mode & 07777;
     existing.uid = st.st_uid;
     existing.gid = st.st_gid;
-    existing.mtime_ns = ToNs(st.st_mtim);
+    existing.mtime_ns = TimespecNs(st.st_mtim);
     if (existing.type == EntryType::kSymlink) {
       existing.link_target = std::filesystem::read_symlink(path).string();
     }

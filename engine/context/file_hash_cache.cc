@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "engine/base/hash.h"
+#include "engine/base/system_error.h"
 
 namespace kiln {
 namespace {
@@ -194,7 +195,7 @@ std::string FileHashCache::Hash(int dir_fd, const char* name, const std::string&
 std::string FileHashCache::ReadAndHash(int dir_fd, const char* name, const std::string& path,
                                        const struct stat& st, bool* stable) {
   const int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  if (fd < 0) ThrowErrno("cannot read", path);
   ++files_read_;
   if (buffer_.empty()) buffer_.resize(kReadBufferSize);
   CacheKeyHasher hasher;

@@ -13,16 +13,11 @@
 #include <mutex>
 
 #include "engine/base/hash.h"
+#include "engine/base/system_error.h"
+#include "frontend/step_graph.h"
 
 namespace kiln {
 namespace {
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
-}
 
 /// The URL path: after "scheme://host", before "?" or "#".
 std::string_view UrlPath(std::string_view url) {
@@ -121,13 +116,9 @@ size_t WriteBody(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-bool IsHttpUrl(std::string_view source) {
-  return StartsWithNoCase(source, "http://") || StartsWithNoCase(source, "https://");
-}
-
-bool IsGitUrl(std::string_view source) {
-  if (StartsWithNoCase(source, "git@") || StartsWithNoCase(source, "git://")) return true;
-  if (!IsHttpUrl(source)) return false;
+bool IsGitUrl(const std::string& source) {
+  if (source.starts_with("git@") || source.starts_with("git://")) return true;
+  if (!IsUrlSource(source)) return false;
   const std::string_view path = UrlPath(source);
   return path.ends_with(".git") || source.find(".git#") != std::string_view::npos;
 }
@@ -140,14 +131,14 @@ std::string UrlFileName(std::string_view url) {
 
 FetchResult FetchUrl(const std::string& url, const std::filesystem::path& out_file,
                      const FetchOptions& options) {
-  if (!IsHttpUrl(url)) throw UrlFetchError("unsupported URL " + url + ": only http(s) is");
+  if (!IsUrlSource(url)) throw UrlFetchError("unsupported URL " + url + ": only http(s) is");
   if (!options.expected_digest.empty()) CheckDigestSyntax(options.expected_digest);
   const Curl& api = LoadCurl();
 
   Download download;
   download.fd = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (download.fd < 0) {
-    throw UrlFetchError("cannot create " + out_file.string() + ": " + std::strerror(errno));
+    ThrowErrno<UrlFetchError>("cannot create", out_file);
   }
   auto fail = [&](const std::string& message) {
     close(download.fd);
@@ -189,7 +180,7 @@ FetchResult FetchUrl(const std::string& url, const std::filesystem::path& out_fi
   }
   if (close(download.fd) != 0) {
     download.fd = -1;
-    fail("cannot write " + out_file.string() + ": " + std::strerror(errno));
+    fail(ErrnoMessage("cannot write", out_file));
   }
   download.fd = -1;
 

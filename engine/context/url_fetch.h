@@ -1,4 +1,5 @@
 // ADD of http(s) URLs: download through libcurl, SHA-256 while streaming, --checksum verified.
+// Which sources are URLs is decided once, by IsUrlSource (frontend/step_graph.h).
 #pragma once
 
 #include <cstdint>
@@ -16,11 +17,10 @@ class UrlFetchError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// True for "http://" and "https://" URLs (scheme case-insensitive).
-bool IsHttpUrl(std::string_view source);
 /// True for sources BuildKit would treat as a git repository ("git@host:...", "git://...",
-/// http(s) URLs whose path ends in ".git" or has a ".git#ref" fragment).
-bool IsGitUrl(std::string_view source);
+/// URLs (IsUrlSource, frontend/step_graph.h) whose path ends in ".git" or has a ".git#ref"
+/// fragment). Prefixes are matched case-sensitively, as BuildKit does.
+bool IsGitUrl(const std::string& source);
 /// The file name Docker uses for a URL downloaded into a directory: the last segment of the
 /// URL path (query and fragment dropped); "" when the path has none ("http://host/").
 std::string UrlFileName(std::string_view url);
@@ -37,7 +37,7 @@ struct FetchResult {
   std::optional<int64_t> last_modified;  ///< seconds since the epoch, from Last-Modified
 };
 
-/// Downloads `url` (http or https only; redirects followed) into `out_file` (created or
+/// Downloads `url` (an IsUrlSource: http or https; redirects followed) into `out_file` (created or
 /// truncated, mode 0600). Throws UrlFetchError with the URL and the HTTP status or libcurl error,
 /// or on a checksum mismatch ("checksum mismatch for URL: expected sha256:..., got sha256:...");
 /// `out_file` is removed on any failure. An `expected_digest` that is not "sha256:<64 hex>" is an

@@ -1,6 +1,8 @@
 #include "engine/layers/archive_detect.h"
 
-#include "engine/layers/libarchive.h"
+#include <archive.h>
+
+#include "engine/layers/archive_ptr.h"
 
 namespace kiln {
 

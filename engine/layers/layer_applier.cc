@@ -1,5 +1,7 @@
 #include "engine/layers/layer_applier.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,8 +21,9 @@
 #include <vector>
 
 #include "engine/base/scoped_locale.h"
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
-#include "engine/layers/libarchive.h"
+#include "engine/layers/archive_ptr.h"
 
 namespace kiln {
 namespace {
@@ -29,10 +32,6 @@ constexpr int kMaxSymlinks = 40;
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kWhiteoutMetaPrefix = ".wh..wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
-
-std::string Errno() {
-  return std::strerror(errno);
-}
 
 std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> parts;
@@ -75,7 +74,7 @@ bool IsWhiteoutDevice(const struct stat& st) {
 std::vector<std::string> ListDir(int dir_fd, const std::string& entry) {
   UniqueFd fd(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   DIR* dir = fd.valid() ? ::fdopendir(fd.get()) : nullptr;
-  if (!dir) throw EntryError(entry, "cannot list a directory: " + Errno());
+  if (!dir) throw EntryError(entry, ErrnoMessage("cannot list a directory"));
   fd.Release();
   std::vector<std::string> names;
   errno = 0;
@@ -96,23 +95,23 @@ void RemoveAll(int dir_fd, const std::string& name, const std::string& entry) {
   struct stat st;
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
-    throw EntryError(entry, "cannot inspect \"" + name + "\": " + Errno());
+    throw EntryError(entry, ErrnoMessage("cannot inspect \"" + name + "\""));
   }
   if (S_ISDIR(st.st_mode)) {
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) throw EntryError(entry, "cannot open \"" + name + "\": " + Errno());
+    if (!fd.valid()) throw EntryError(entry, ErrnoMessage("cannot open \"" + name + "\""));
     for (const std::string& child : ListDir(fd.get(), entry)) RemoveAll(fd.get(), child, entry);
   }
   if (::unlinkat(dir_fd, name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0 &&
       errno != ENOENT)
-    throw EntryError(entry, "cannot remove \"" + name + "\": " + Errno());
+    throw EntryError(entry, ErrnoMessage("cannot remove \"" + name + "\""));
 }
 
 std::string ReadLinkAt(int dir_fd, const std::string& name, const std::string& entry) {
   std::string target(256, '\0');
   for (;;) {
     const ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
-    if (n < 0) throw EntryError(entry, "cannot read symlink \"" + name + "\": " + Errno());
+    if (n < 0) throw EntryError(entry, ErrnoMessage("cannot read symlink \"" + name + "\""));
     if (static_cast<size_t>(n) < target.size()) {
       target.resize(static_cast<size_t>(n));
       return target;
@@ -136,7 +135,7 @@ class Applier {
     std::filesystem::create_directories(dest, ec);
     root_ = UniqueFd(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root_.valid())
-      throw LayerError("cannot open layer destination " + dest.string() + ": " + Errno());
+      throw LayerError(ErrnoMessage("cannot open layer destination " + dest.string()));
   }
 
   void Apply(const std::filesystem::path& tar_path) {
@@ -223,10 +222,10 @@ class Applier {
       }
       struct stat st;
       if (::fstatat(cur(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno != ENOENT) throw EntryError(entry_, "cannot resolve \"" + c + "\": " + Errno());
+        if (errno != ENOENT) throw EntryError(entry_, ErrnoMessage("cannot resolve \"" + c + "\""));
         if (!create) return std::nullopt;
         if (::mkdirat(cur(), c.c_str(), 0755) != 0)
-          throw EntryError(entry_, "cannot create directory \"" + c + "\": " + Errno());
+          throw EntryError(entry_, ErrnoMessage("cannot create directory \"" + c + "\""));
         st.st_mode = S_IFDIR;
       }
       if (S_ISLNK(st.st_mode)) {
@@ -244,14 +243,15 @@ class Applier {
       if (!S_ISDIR(st.st_mode))
         throw EntryError(entry_, "\"" + JoinPath(JoinPaths(canon), c) + "\" is not a directory");
       UniqueFd fd(::openat(cur(), c.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd.valid()) throw EntryError(entry_, "cannot open directory \"" + c + "\": " + Errno());
+      if (!fd.valid())
+        throw EntryError(entry_, ErrnoMessage("cannot open directory \"" + c + "\""));
       fds.push_back(std::move(fd));
       canon.push_back(c);
     }
     Dir dir{
         fds.empty() ? UniqueFd(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)) : std::move(fds.back()),
         JoinPaths(canon)};
-    if (!dir.fd.valid()) throw EntryError(entry_, "cannot duplicate a descriptor: " + Errno());
+    if (!dir.fd.valid()) throw EntryError(entry_, ErrnoMessage("cannot duplicate a descriptor"));
     return dir;
   }
 
@@ -298,7 +298,7 @@ class Applier {
       RemoveAll(dir->fd.get(), target, entry_);
     }
     if (::mknodat(dir->fd.get(), target.c_str(), S_IFCHR, makedev(0, 0)) != 0)
-      throw EntryError(entry_, "cannot create the overlay whiteout: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot create the overlay whiteout"));
   }
 
   // Removes `name` unless this layer wrote it; in a directory this layer wrote, removes what it
@@ -313,16 +313,16 @@ class Applier {
     if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
       return;
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) throw EntryError(entry_, "cannot open \"" + path + "\": " + Errno());
+    if (!fd.valid()) throw EntryError(entry_, ErrnoMessage("cannot open \"" + path + "\""));
     for (const std::string& child : ListDir(fd.get(), entry_)) RemoveLower(fd.get(), path, child);
   }
 
   void SetOpaque(const Dir& dir, const std::string& what) {
     UniqueFd fd(::openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd.valid()) throw EntryError(entry_, "cannot open \"" + what + "\": " + Errno());
+    if (!fd.valid()) throw EntryError(entry_, ErrnoMessage("cannot open \"" + what + "\""));
     if (::fsetxattr(fd.get(), "trusted.overlay.opaque", "y", 1, 0) == 0) return;
     if (errno == EPERM && ::fsetxattr(fd.get(), "user.overlay.opaque", "y", 1, 0) == 0) return;
-    throw EntryError(entry_, "cannot mark the directory opaque: " + Errno());
+    throw EntryError(entry_, ErrnoMessage("cannot mark the directory opaque"));
   }
 
   // Makes room for a new `name`: removes whatever is there, except a directory when `keep_dir`.
@@ -331,7 +331,7 @@ class Applier {
     struct stat st;
     if (::fstatat(parent.fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) return std::nullopt;
-      throw EntryError(entry_, "cannot inspect the existing entry: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot inspect the existing entry"));
     }
     if (!(keep_dir && S_ISDIR(st.st_mode))) RemoveAll(parent.fd.get(), name, entry_);
     return st;
@@ -342,11 +342,11 @@ class Applier {
     const std::optional<struct stat> old = Clear(parent, base, true);
     if (!old || !S_ISDIR(old->st_mode)) {
       if (::mkdirat(parent.fd.get(), base.c_str(), 0700) != 0)
-        throw EntryError(entry_, "cannot create directory: " + Errno());
+        throw EntryError(entry_, ErrnoMessage("cannot create directory"));
     }
     UniqueFd fd(
         ::openat(parent.fd.get(), base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) throw EntryError(entry_, "cannot open directory: " + Errno());
+    if (!fd.valid()) throw EntryError(entry_, ErrnoMessage("cannot open directory"));
     Chown(e, fd.get(), "", AT_EMPTY_PATH);
     SetXattrs(e, fd.get(), "");
     // A directory replacing this layer's whiteout of the same name must not show the lower one.
@@ -361,7 +361,7 @@ class Applier {
     Clear(parent, base, false);
     UniqueFd fd(::openat(parent.fd.get(), base.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) throw EntryError(entry_, "cannot create file: " + Errno());
+    if (!fd.valid()) throw EntryError(entry_, ErrnoMessage("cannot create file"));
     const void* buf = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
@@ -373,7 +373,7 @@ class Applier {
         const ssize_t w = ::pwrite(fd.get(), p, size, offset);
         if (w < 0) {
           if (errno == EINTR) continue;
-          throw EntryError(entry_, "cannot write file: " + Errno());
+          throw EntryError(entry_, ErrnoMessage("cannot write file"));
         }
         p += w;
         size -= static_cast<size_t>(w);
@@ -383,14 +383,14 @@ class Applier {
     if (r != ARCHIVE_EOF) throw EntryError(entry_, "cannot read data: " + ArchiveError(ar));
     // A sparse file may end in a hole that no data block covers.
     if (archive_entry_size_is_set(e) && ::ftruncate(fd.get(), archive_entry_size(e)) != 0)
-      throw EntryError(entry_, "cannot size file: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot size file"));
     Chown(e, fd.get(), "", AT_EMPTY_PATH);
     if (::fchmod(fd.get(), archive_entry_perm(e)) != 0)
-      throw EntryError(entry_, "cannot set mode: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot set mode"));
     SetXattrs(e, fd.get(), "");  // after chown, which drops security.capability
     const auto times = Times(e);
     if (::futimens(fd.get(), times.data()) != 0)
-      throw EntryError(entry_, "cannot set times: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot set times"));
   }
 
   void MakeSymlink(archive_entry* e, const Dir& parent, const std::string& base) {
@@ -398,7 +398,7 @@ class Applier {
     if (!target) throw EntryError(entry_, "symlink without a target");
     Clear(parent, base, false);
     if (::symlinkat(target, parent.fd.get(), base.c_str()) != 0)
-      throw EntryError(entry_, "cannot create symlink: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot create symlink"));
     FinishNode(e, parent, base, false);
   }
 
@@ -410,7 +410,7 @@ class Applier {
     if (::mknodat(parent.fd.get(), base.c_str(), type | archive_entry_perm(e), dev) != 0) {
       // Without privileges devices cannot be created; rootless unpacking skips them like others do.
       if (errno == EPERM && ::geteuid() != 0) return;
-      throw EntryError(entry_, "cannot create device node: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot create device node"));
     }
     FinishNode(e, parent, base, true);
   }
@@ -419,14 +419,14 @@ class Applier {
   void FinishNode(archive_entry* e, const Dir& parent, const std::string& base, bool set_mode) {
     Chown(e, parent.fd.get(), base.c_str(), AT_SYMLINK_NOFOLLOW);
     if (set_mode && ::fchmodat(parent.fd.get(), base.c_str(), archive_entry_perm(e), 0) != 0)
-      throw EntryError(entry_, "cannot set mode: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot set mode"));
     if (archive_entry_xattr_count(e) > 0) {
       const std::string proc = "/proc/self/fd/" + std::to_string(parent.fd.get()) + "/" + base;
       SetXattrs(e, -1, proc);
     }
     const auto times = Times(e);
     if (::utimensat(parent.fd.get(), base.c_str(), times.data(), AT_SYMLINK_NOFOLLOW) != 0)
-      throw EntryError(entry_, "cannot set times: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot set times"));
   }
 
   void MakeHardLink(const Dir& parent, const std::string& base, const std::string& target) {
@@ -445,14 +445,14 @@ class Applier {
       return;  // already that file
     Clear(parent, base, false);
     if (::linkat(target_dir->fd.get(), comps.back().c_str(), parent.fd.get(), base.c_str(), 0) != 0)
-      throw EntryError(entry_, "cannot create hard link: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot create hard link"));
   }
 
   void Chown(archive_entry* e, int fd, const char* name, int flags) {
     if (::geteuid() != 0) return;  // only root can give files away
     if (::fchownat(fd, name, static_cast<uid_t>(archive_entry_uid(e)),
                    static_cast<gid_t>(archive_entry_gid(e)), flags) != 0)
-      throw EntryError(entry_, "cannot set owner: " + Errno());
+      throw EntryError(entry_, ErrnoMessage("cannot set owner"));
   }
 
   // Sets the entry's xattrs on `fd`, or on `path` (not followed) when fd < 0. Overlay xattrs from
@@ -468,7 +468,7 @@ class Applier {
                             : ::lsetxattr(path.c_str(), name, value, size, 0);
       if (r == 0) continue;
       if (::geteuid() != 0 && (errno == EPERM || errno == ENOTSUP)) continue;
-      throw EntryError(entry_, std::string("cannot set xattr ") + name + ": " + Errno());
+      throw EntryError(entry_, ErrnoMessage(std::string("cannot set xattr ") + name));
     }
   }
 
@@ -490,9 +490,9 @@ class Applier {
                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!fd.valid()) continue;  // replaced by a non-directory later in the layer
       if (::fchmod(fd.get(), it->mode) != 0)
-        throw EntryError(entry_, "cannot set mode: " + Errno());
+        throw EntryError(entry_, ErrnoMessage("cannot set mode"));
       if (::futimens(fd.get(), it->times.data()) != 0)
-        throw EntryError(entry_, "cannot set times: " + Errno());
+        throw EntryError(entry_, ErrnoMessage("cannot set times"));
     }
   }
 

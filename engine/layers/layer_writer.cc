@@ -1,5 +1,7 @@
 #include "engine/layers/layer_writer.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,8 +20,9 @@
 
 #include "engine/base/hash.h"
 #include "engine/base/scoped_locale.h"
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
-#include "engine/layers/libarchive.h"
+#include "engine/layers/archive_ptr.h"
 
 namespace kiln {
 namespace {
@@ -39,10 +42,6 @@ constexpr size_t kReadAheadMinEntries = 32;
 constexpr size_t kReadAheadChunk = 256;
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaqueMarker = ".wh..wh..opq";
-
-std::string Errno() {
-  return std::strerror(errno);
-}
 
 using EntryPtr = ArchiveEntryPtr;
 
@@ -89,12 +88,12 @@ std::vector<Xattr> ReadXattrs(const std::string& entry, const XattrSource& sourc
   ssize_t size = source.List(nullptr, 0);
   if (size < 0) {
     if (errno == ENOTSUP) return out;
-    throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
+    throw EntryError(entry, ErrnoMessage("cannot list xattrs of " + path));
   }
   if (size == 0) return out;  // the usual case: one system call
   std::string names(static_cast<size_t>(size), '\0');
   size = source.List(names.data(), names.size());
-  if (size < 0) throw EntryError(entry, "cannot list xattrs of " + path + ": " + Errno());
+  if (size < 0) throw EntryError(entry, ErrnoMessage("cannot list xattrs of " + path));
   names.resize(static_cast<size_t>(size));
   for (size_t pos = 0; pos < names.size();) {
     std::string name(names.c_str() + pos);
@@ -109,8 +108,7 @@ std::vector<Xattr> ReadXattrs(const std::string& entry, const XattrSource& sourc
       value.resize(static_cast<size_t>(n));
       n = source.Get(name.c_str(), value.data(), value.size());
     }
-    if (n < 0)
-      throw EntryError(entry, "cannot read xattr " + name + " of " + path + ": " + Errno());
+    if (n < 0) throw EntryError(entry, ErrnoMessage("cannot read xattr " + name + " of " + path));
     value.resize(static_cast<size_t>(n));
     if (overlay_attr) {
       if (overlay_upper && name.ends_with(".overlay.opaque") && value == "y") *opaque = true;
@@ -340,7 +338,7 @@ struct LayerWriter::Impl {
     const std::string& path = at.path;
     struct stat st;
     if (::fstatat(at.dir_fd, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-      throw EntryError(name, "cannot stat " + path + ": " + Errno());
+      throw EntryError(name, ErrnoMessage("cannot stat " + path));
     if (S_ISSOCK(st.st_mode)) return {};  // tar cannot hold sockets; they are runtime artefacts
     if (opts.overlay_upper && IsWhiteoutDevice(st)) {  // keeps its own owner: no overrides
       AddWhiteout(name, {0600, st.st_uid, st.st_gid, static_cast<int64_t>(st.st_mtime)});
@@ -366,7 +364,7 @@ struct LayerWriter::Impl {
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
       const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
       fd = UniqueFd(::openat(at.dir_fd, at.name, flags));
-      if (!fd.valid()) throw EntryError(name, "cannot open " + path + ": " + Errno());
+      if (!fd.valid()) throw EntryError(name, ErrnoMessage("cannot open " + path));
     }
     bool opaque = false;
     for (const Xattr& x : ReadXattrs(name, {fd.get(), path}, opts.overlay_upper, &opaque))
@@ -394,7 +392,7 @@ struct LayerWriter::Impl {
     std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096), '\0');
     for (;;) {
       const ssize_t n = ::readlinkat(at.dir_fd, at.name, target.data(), target.size());
-      if (n < 0) throw EntryError(name, "cannot read symlink " + at.path + ": " + Errno());
+      if (n < 0) throw EntryError(name, ErrnoMessage("cannot read symlink " + at.path));
       if (static_cast<size_t>(n) < target.size()) {
         target.resize(static_cast<size_t>(n));
         return target;
@@ -409,7 +407,7 @@ struct LayerWriter::Impl {
       const ssize_t n = ::read(fd, read_buf.get(), want);
       if (n < 0) {
         if (errno == EINTR) continue;
-        throw EntryError(name, "cannot read " + path + ": " + Errno());
+        throw EntryError(name, ErrnoMessage("cannot read " + path));
       }
       if (n == 0) throw EntryError(name, path + " shrank while it was being written to the layer");
       if (archive_write_data(ar, read_buf.get(), static_cast<size_t>(n)) < 0)
@@ -440,13 +438,13 @@ struct LayerWriter::Impl {
       dir = UniqueFd(::openat(at.dir_fd, at.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!dir.valid()) {
         if (errno == ENOTDIR || errno == ELOOP) throw LayerError(at.path + " is not a directory");
-        throw LayerError("cannot open " + at.path + ": " + Errno());
+        throw LayerError(ErrnoMessage("cannot open " + at.path));
       }
     }
     std::vector<std::pair<std::string, std::string>> children;  // output name, disk name
     {
       DIR* listing = ::fdopendir(::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
-      if (!listing) throw EntryError(name, "cannot list " + at.path + ": " + Errno());
+      if (!listing) throw EntryError(name, ErrnoMessage("cannot list " + at.path));
       errno = 0;
       while (const dirent* d = ::readdir(listing)) {
         const std::string child = d->d_name;

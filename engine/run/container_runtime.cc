@@ -1,11 +1,7 @@
 #include "engine/run/container_runtime.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -21,9 +17,11 @@
 #include <random>
 #include <sstream>
 
+#include "engine/base/atomic_file.h"
+#include "engine/base/subprocess.h"
+#include "engine/base/system_error.h"
+#include "engine/base/unique_fd.h"
 #include "engine/run/overlay_mount.h"
-
-extern char** environ;
 
 namespace kiln {
 namespace fs = std::filesystem;
@@ -55,33 +53,6 @@ const char* const kMaskedPaths[] = {"/proc/asound",
                                     "/sys/devices/virtual/powercap"};
 const char* const kReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                       "/proc/sysrq-trigger"};
-
-[[noreturn]] void ThrowErrno(const std::string& what) {
-  throw RuntimeError(what + ": " + std::strerror(errno));
-}
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 /// Keeps the last kTailLines lines of a stream.
 class OutputTail {
@@ -151,13 +122,6 @@ void WriteFile(const fs::path& path, const std::string& content, mode_t mode) {
   fs::permissions(path, static_cast<fs::perms>(mode));
 }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 /// /etc/hosts and /etc/resolv.conf for the container: copies of the host's with the host's
 /// network, a loopback-only hosts file without one. Bound read-only.
 std::vector<MountSpec> NetworkFileMounts(const RunSpec& spec, const fs::path& dir) {
@@ -174,10 +138,11 @@ std::vector<MountSpec> NetworkFileMounts(const RunSpec& spec, const fs::path& di
   }
   std::error_code ec;
   // The container's own hostname must resolve (sudo and others complain otherwise).
-  std::string hosts = fs::is_regular_file("/etc/hosts", ec) ? ReadFile("/etc/hosts") : "";
+  std::string hosts = fs::is_regular_file("/etc/hosts", ec) ? ReadWholeFile("/etc/hosts") : "";
   if (!hosts.empty() && hosts.back() != '\n') hosts += '\n';
   add("hosts", hosts + "127.0.0.1\t" + spec.hostname + "\n");
-  if (fs::is_regular_file("/etc/resolv.conf", ec)) add("resolv.conf", ReadFile("/etc/resolv.conf"));
+  if (fs::is_regular_file("/etc/resolv.conf", ec))
+    add("resolv.conf", ReadWholeFile("/etc/resolv.conf"));
   return mounts;
 }
 
@@ -187,7 +152,7 @@ bool SameMtime(const struct stat& a, const struct stat& b) {
 
 struct stat LstatOrThrow(const fs::path& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) ThrowErrno("lstat " + path.string());
+  if (::lstat(path.c_str(), &st) != 0) ThrowErrno<RuntimeError>("lstat", path);
   return st;
 }
 
@@ -215,10 +180,10 @@ class MountStubs {
       stub.created.push_back(current);
       fs::path host = root_ / current;
       if (i + 1 == missing.size() && file) {
-        Fd fd(::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-        if (fd.get() < 0) ThrowErrno("creating mount point " + host.string());
+        UniqueFd fd(::open(host.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        if (!fd.valid()) ThrowErrno<RuntimeError>("creating mount point", host);
       } else if (::mkdir(host.c_str(), 0755) != 0) {
-        ThrowErrno("creating mount point " + host.string());
+        ThrowErrno<RuntimeError>("creating mount point", host);
       }
     }
     stub.parent_after = LstatOrThrow(root_ / existing);
@@ -341,7 +306,7 @@ void EnsureWorkingDirectory(const fs::path& root, const std::string& cwd) {
     auto status = fs::symlink_status(current, ec);
     if (fs::is_symlink(status)) return;  // let the runtime resolve it inside the root
     if (!fs::exists(status) && ::mkdir(current.c_str(), 0755) != 0) {
-      ThrowErrno("creating working directory " + cwd);
+      ThrowErrno<RuntimeError>("creating working directory", cwd);
     }
   }
 }
@@ -365,92 +330,25 @@ struct ProcessOutcome {
   std::string tail;
 };
 
-/// Spawns argv with stdout+stderr on one pipe and stdin from `stdin_data` (a socket, so an early
-/// exit of the reader gives EPIPE instead of SIGPIPE), streaming the output.
-ProcessOutcome RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data,
+/// Runs argv with stdout and stderr on one stream and `stdin_data` on stdin, streaming the output.
+ProcessOutcome RunAndTail(const std::vector<std::string>& argv, const std::string& stdin_data,
                           const OutputSink& output) {
-  int out_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) ThrowErrno("pipe");
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
-  int in_pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) ThrowErrno("socketpair");
-  Fd in_write(in_pair[0]), in_read(in_pair[1]);
-  Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, stdin_data.empty() ? dev_null.get() : in_read.get(),
-                                   0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 2);
-  std::vector<char*> c_argv;
-  for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
-  pid_t pid = 0;
-  int error = ::posix_spawn(&pid, c_argv[0], &actions, nullptr, c_argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) {
-    errno = error;
-    ThrowErrno("starting " + argv[0]);
-  }
-  // Should streaming fail (e.g. the output sink throws), the runtime must not be left running.
-  struct Reaper {
-    pid_t pid;
-    bool armed = true;
-    ~Reaper() {
-      if (!armed) return;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  } reaper{pid};
-  out_write.Reset();
-  in_read.Reset();
-  if (stdin_data.empty()) in_write.Reset();
-  ::fcntl(in_write.get(), F_SETFL, O_NONBLOCK);
-
-  ProcessOutcome outcome;
   OutputTail tail;
-  size_t written = 0;
-  char buffer[16384];
-  while (out_read.get() >= 0) {
-    pollfd fds[2] = {{out_read.get(), POLLIN, 0}, {in_write.get(), POLLOUT, 0}};
-    int count = in_write.get() >= 0 ? 2 : 1;
-    if (::poll(fds, count, -1) < 0) {
-      if (errno == EINTR) continue;
-      ThrowErrno("poll");
-    }
-    if (count == 2 && fds[1].revents != 0) {
-      ssize_t n = ::send(in_write.get(), stdin_data.data() + written, stdin_data.size() - written,
-                         MSG_NOSIGNAL);
-      if (n > 0) written += static_cast<size_t>(n);
-      if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_data.size()) {
-        in_write.Reset();  // EOF for the reader, or it went away
-      }
-    }
-    if (fds[0].revents != 0) {
-      ssize_t n = ::read(out_read.get(), buffer, sizeof(buffer));
-      if (n > 0) {
-        std::string_view chunk(buffer, static_cast<size_t>(n));
-        tail.Append(chunk);
-        if (output) output(chunk);
-      } else if (n == 0 || errno != EINTR) {
-        out_read.Reset();
-      }
-    }
-  }
-  in_write.Reset();
-  reaper.armed = false;
-  while (::waitpid(pid, &outcome.status, 0) < 0) {
-    if (errno != EINTR) ThrowErrno("waitpid");
+  ProcessSpec process;
+  process.argv = argv;
+  process.stdin_data = stdin_data;
+  process.on_stdout = [&](std::string_view chunk) {
+    tail.Append(chunk);
+    if (output) output(chunk);
+  };
+  ProcessOutcome outcome;
+  try {
+    outcome.status = RunProcess(std::move(process));
+  } catch (const ProcessError& error) {
+    throw RuntimeError(error.what());
   }
   outcome.tail = tail.Take();
   return outcome;
-}
-
-int ExitCode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
 }
 
 /// `runtime delete -f id` when destroyed, unless dismissed: a container never outlives the run.
@@ -461,7 +359,7 @@ class ContainerDeleter {
   ~ContainerDeleter() {
     if (dismissed_) return;
     try {
-      RunProcess({runtime_.string(), "delete", "-f", id_}, "", nullptr);
+      RunProcess({.argv = {runtime_.string(), "delete", "-f", id_}});
     } catch (...) {  // NOLINT(bugprone-empty-catch): best effort in a destructor
     }
   }
@@ -542,7 +440,7 @@ BundleRun RunBundle(const std::string& runtime_name, const fs::path& bundle,
                                    "--log-format",   "json",          "run",
                                    "--bundle",       bundle.string(), id};
   ContainerDeleter deleter(runtime, id);
-  run.outcome = RunProcess(argv, stdin_data, output);
+  run.outcome = RunAndTail(argv, stdin_data, output);
   if (ExitCode(run.outcome.status) != 0) {
     std::string errors = RuntimeLogErrors(log);
     if (!errors.empty()) run.runtime_error = runtime_name + " run failed: " + errors;

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
 #include "engine/store/image_config.h"
 
@@ -161,7 +162,7 @@ ContainerState StartDetached(ImageStore& store, const ContainerRecord& record,
                              const RunSpec& spec) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid < 0) ThrowErrno("fork");
   if (pid == 0) {
     ::setsid();
     const int null = ::open("/dev/null", O_RDWR);

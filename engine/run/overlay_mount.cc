@@ -1,10 +1,10 @@
 #include "engine/run/overlay_mount.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -18,6 +18,8 @@
 #include <thread>
 #include <utility>
 
+#include "engine/base/system_error.h"
+
 namespace kiln {
 namespace fs = std::filesystem;
 
@@ -28,20 +30,16 @@ constexpr const char* kOverlayXattrPrefix = "trusted.overlay.";
 // mount(2) copies at most one page of options; keep a margin for the kernel's own additions.
 constexpr size_t kMaxMountOptions = 4000;
 
-[[noreturn]] void ThrowErrno(const std::string& what, const fs::path& path, int error = errno) {
-  throw OverlayError(what + " " + path.string() + ": " + std::strerror(error));
-}
-
 std::optional<struct stat> TryLstat(const fs::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) return st;
   if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-  ThrowErrno("lstat", path);
+  ThrowErrno<OverlayError>("lstat", path);
 }
 
 struct stat Lstat(const fs::path& path) {
   auto st = TryLstat(path);
-  if (!st) ThrowErrno("lstat", path, ENOENT);
+  if (!st) ThrowErrno<OverlayError>("lstat", path, ENOENT);
   return *st;
 }
 
@@ -63,11 +61,11 @@ Xattrs ReadXattrs(const fs::path& path) {
   ssize_t size = ::llistxattr(path.c_str(), nullptr, 0);
   if (size < 0) {
     if (errno == ENOTSUP) return xattrs;
-    ThrowErrno("listing xattrs of", path);
+    ThrowErrno<OverlayError>("listing xattrs of", path);
   }
   std::string names(static_cast<size_t>(size), '\0');
   size = ::llistxattr(path.c_str(), names.data(), names.size());
-  if (size < 0) ThrowErrno("listing xattrs of", path);
+  if (size < 0) ThrowErrno<OverlayError>("listing xattrs of", path);
   names.resize(static_cast<size_t>(size));
   for (size_t start = 0; start < names.size();) {
     std::string name = names.c_str() + start;
@@ -87,19 +85,19 @@ Xattrs ReadXattrs(const fs::path& path) {
 /// Owner, mode, xattrs, then times: chown clears set-id bits and file capabilities, and every
 /// later change would bump the times.
 void CopyMetadata(const fs::path& source, const struct stat& st, const fs::path& dest) {
-  if (::lchown(dest.c_str(), st.st_uid, st.st_gid) != 0) ThrowErrno("chown", dest);
+  if (::lchown(dest.c_str(), st.st_uid, st.st_gid) != 0) ThrowErrno<OverlayError>("chown", dest);
   if (!S_ISLNK(st.st_mode) && ::chmod(dest.c_str(), st.st_mode & 07777) != 0) {
-    ThrowErrno("chmod", dest);
+    ThrowErrno<OverlayError>("chmod", dest);
   }
   for (const auto& [name, value] : ReadXattrs(source)) {
     if (::lsetxattr(dest.c_str(), name.c_str(), value.data(), value.size(), 0) != 0 &&
         name.rfind("security.selinux", 0) != 0) {
-      ThrowErrno("setting xattr " + name + " on", dest);
+      ThrowErrno<OverlayError>("setting xattr " + name + " on", dest);
     }
   }
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   if (::utimensat(AT_FDCWD, dest.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-    ThrowErrno("setting times of", dest);
+    ThrowErrno<OverlayError>("setting times of", dest);
   }
 }
 
@@ -119,9 +117,9 @@ class Fd {
 
 void CopyFileContent(const fs::path& source, const fs::path& dest) {
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (in.get() < 0) ThrowErrno("opening", source);
+  if (in.get() < 0) ThrowErrno<OverlayError>("opening", source);
   Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (out.get() < 0) ThrowErrno("creating", dest);
+  if (out.get() < 0) ThrowErrno<OverlayError>("creating", dest);
   bool use_copy_range = true;
   char buffer[1 << 16];
   while (true) {
@@ -136,12 +134,12 @@ void CopyFileContent(const fs::path& source, const fs::path& dest) {
       n = ::read(in.get(), buffer, sizeof(buffer));
       for (ssize_t written = 0; n > 0 && written < n;) {
         ssize_t w = ::write(out.get(), buffer + written, static_cast<size_t>(n - written));
-        if (w < 0 && errno != EINTR) ThrowErrno("writing", dest);
+        if (w < 0 && errno != EINTR) ThrowErrno<OverlayError>("writing", dest);
         if (w > 0) written += w;
       }
     }
     if (n == 0) return;
-    if (n < 0 && errno != EINTR) ThrowErrno("copying", source);
+    if (n < 0 && errno != EINTR) ThrowErrno<OverlayError>("copying", source);
   }
 }
 
@@ -164,7 +162,7 @@ class TreeCopier {
   /// Copies `source` (described by `st`) to `dest`, which must not exist.
   void Copy(const fs::path& source, const struct stat& st, const fs::path& dest) {
     if (S_ISDIR(st.st_mode)) {
-      if (::mkdir(dest.c_str(), 0700) != 0) ThrowErrno("mkdir", dest);
+      if (::mkdir(dest.c_str(), 0700) != 0) ThrowErrno<OverlayError>("mkdir", dest);
       for (const auto& name : ListDir(source)) {
         fs::path child = source / name;
         struct stat child_st = Lstat(child);
@@ -182,10 +180,10 @@ class TreeCopier {
     } else if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
       fs::path target = fs::read_symlink(source, ec);
-      if (ec) ThrowErrno("readlink", source, ec.value());
-      if (::symlink(target.c_str(), dest.c_str()) != 0) ThrowErrno("symlink", dest);
+      if (ec) ThrowErrno<OverlayError>("readlink", source, ec.value());
+      if (::symlink(target.c_str(), dest.c_str()) != 0) ThrowErrno<OverlayError>("symlink", dest);
     } else if (::mknod(dest.c_str(), st.st_mode, st.st_rdev) != 0) {
-      ThrowErrno("mknod", dest);
+      ThrowErrno<OverlayError>("mknod", dest);
     }
     CopyMetadata(source, st, dest);
   }
@@ -196,8 +194,8 @@ class TreeCopier {
 };
 
 void MakeDir(const fs::path& dir, mode_t mode) {
-  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) ThrowErrno("mkdir", dir);
-  if (::chmod(dir.c_str(), mode) != 0) ThrowErrno("chmod", dir);
+  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) ThrowErrno<OverlayError>("mkdir", dir);
+  if (::chmod(dir.c_str(), mode) != 0) ThrowErrno<OverlayError>("chmod", dir);
 }
 
 /// Applies one layer (overlay whiteout form) onto the merged tree `dest`.
@@ -280,7 +278,7 @@ class TreeDiffer {
       if (std::binary_search(changed_names.begin(), changed_names.end(), name)) continue;
       EnsureDir(rel);
       if (::mknod((out_ / rel / name).c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) {
-        ThrowErrno("creating whiteout", out_ / rel / name);
+        ThrowErrno<OverlayError>("creating whiteout", out_ / rel / name);
       }
     }
   }
@@ -288,13 +286,14 @@ class TreeDiffer {
   void EnsureDir(const fs::path& rel) {
     if (rel.empty() || created_set_.count(rel)) return;
     EnsureDir(rel.parent_path());
-    if (::mkdir((out_ / rel).c_str(), 0700) != 0) ThrowErrno("mkdir", out_ / rel);
+    if (::mkdir((out_ / rel).c_str(), 0700) != 0) ThrowErrno<OverlayError>("mkdir", out_ / rel);
     created_set_.insert(rel);
     created_dirs_.push_back(rel);
   }
 
   static void SetOpaque(const fs::path& dir) {
-    if (::lsetxattr(dir.c_str(), kOpaqueXattr, "y", 1, 0) != 0) ThrowErrno("marking opaque", dir);
+    if (::lsetxattr(dir.c_str(), kOpaqueXattr, "y", 1, 0) != 0)
+      ThrowErrno<OverlayError>("marking opaque", dir);
   }
 
   fs::path base_, changed_, out_;
@@ -324,26 +323,23 @@ std::string OverlayOptions(const std::vector<std::string>& lowers, const fs::pat
          ",workdir=" + EscapeOption(work.string());
 }
 
-/// mount(2) of an overlay from `cwd` (relative option paths resolve against the caller's working
-/// directory; a child process changes it so other threads are unaffected). Returns errno or 0.
-int MountOverlayFrom(const fs::path& cwd, const fs::path& target, const std::string& options) {
-  std::string cwd_string = cwd.string();
-  pid_t pid = ::fork();
-  if (pid < 0) return errno;
-  if (pid == 0) {
-    if (::chdir(cwd_string.c_str()) != 0) ::_exit(errno);
-    if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) ::_exit(errno);
-    ::_exit(0);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return errno;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
-}
-
 int MountOverlay(const fs::path& target, const std::string& options) {
   return ::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) == 0 ? 0 : errno;
+}
+
+/// mount(2) of an overlay from `cwd` (relative option paths resolve against the caller's working
+/// directory). A thread of its own, unshared from the process's working directory, changes it:
+/// the other threads keep theirs. Returns errno or 0.
+int MountOverlayFrom(const fs::path& cwd, const fs::path& target, const std::string& options) {
+  int error = 0;
+  std::thread([&] {
+    if (::unshare(CLONE_FS) != 0 || ::chdir(cwd.c_str()) != 0) {
+      error = errno;
+      return;
+    }
+    error = MountOverlay(target, options);
+  }).join();
+  return error;
 }
 
 }  // namespace
@@ -443,7 +439,7 @@ void OverlayMount::Unmount() {
     if (errno != EBUSY) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  if (::umount2(target_.c_str(), MNT_DETACH) != 0) ThrowErrno("unmounting", target_);
+  if (::umount2(target_.c_str(), MNT_DETACH) != 0) ThrowErrno<OverlayError>("unmounting", target_);
   mounted_ = false;
 }
 

@@ -15,16 +15,13 @@
 #include <optional>
 
 #include "engine/base/hash.h"
+#include "engine/base/system_error.h"
 #include "engine/run/overlay_mount.h"
 
 namespace kiln {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void ThrowErrno(const std::string& what) {
-  throw RunMountError(what + ": " + std::strerror(errno));
-}
 
 /// An option's value, nullopt when absent.
 std::optional<std::string> Option(const RunMount& mount, const std::string& key) {
@@ -69,7 +66,7 @@ class LockFile {
  public:
   explicit LockFile(const fs::path& path)
       : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    if (fd_ < 0) ThrowErrno("opening " + path.string());
+    if (fd_ < 0) ThrowErrno<RunMountError>("opening", path);
   }
   ~LockFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -83,7 +80,7 @@ class LockFile {
   bool Lock(int operation) {
     while (::flock(fd_, operation) != 0) {
       if (errno == EWOULDBLOCK) return false;
-      if (errno != EINTR) ThrowErrno("locking cache mount");
+      if (errno != EINTR) ThrowErrno<RunMountError>("locking cache mount");
     }
     return true;
   }
@@ -95,14 +92,14 @@ class LockFile {
 void WriteSecretFile(const fs::path& path, const std::string& content, mode_t mode, uid_t uid,
                      gid_t gid) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) ThrowErrno("creating " + path.string());
+  if (fd < 0) ThrowErrno<RunMountError>("creating", path);
   bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
             ::fchown(fd, uid, gid) == 0 && ::fchmod(fd, mode) == 0;
   int error = errno;
   ::close(fd);
   if (!ok) {
     errno = error;
-    ThrowErrno("writing secret file " + path.string());
+    ThrowErrno<RunMountError>("writing secret file", path);
   }
 }
 
@@ -177,11 +174,11 @@ fs::path AcquireCache(const RunMount& mount, const RunMountSources& sources,
     // Created aside and renamed, so a concurrent shared user sees it whole or not at all.
     fs::path staging = dir.string() + ".new-" + std::to_string(::getpid());
     fs::remove_all(staging);
-    if (::mkdir(staging.c_str(), 0700) != 0) ThrowErrno("creating " + staging.string());
+    if (::mkdir(staging.c_str(), 0700) != 0) ThrowErrno<RunMountError>("creating", staging);
     if (::chown(staging.c_str(), NumberOption(mount, "uid", 0, 10),
                 NumberOption(mount, "gid", 0, 10)) != 0 ||
         ::chmod(staging.c_str(), NumberOption(mount, "mode", 0755, 8)) != 0) {
-      ThrowErrno("setting up cache mount " + staging.string());
+      ThrowErrno<RunMountError>("setting up cache mount", staging);
     }
     if (::rename(staging.c_str(), dir.c_str()) != 0) fs::remove_all(staging);
   }

@@ -1,10 +1,10 @@
 #include "engine/run/user_db.h"
 
 #include <charconv>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "engine/base/atomic_file.h"
 #include "engine/run/overlay_mount.h"
 
 namespace kiln {
@@ -130,18 +130,6 @@ std::pair<std::string_view, std::optional<std::string_view>> SplitSpec(std::stri
   return {spec.substr(0, colon), spec.substr(colon + 1)};
 }
 
-std::optional<std::string> ReadWholeFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(std::filesystem::symlink_status(path, ec))) {
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 ResolvedUser ResolveUser(const AccountFiles& files, std::string_view spec) {
@@ -174,13 +162,15 @@ ResolvedUser ResolveChown(const AccountFiles& files, std::string_view spec) {
 
 AccountFiles ReadAccountFiles(const std::vector<std::filesystem::path>& layers) {
   AccountFiles files;
-  if (auto path = FindInLayers(layers, "etc/passwd")) files.passwd = ReadWholeFile(*path);
-  if (auto path = FindInLayers(layers, "etc/group")) files.group = ReadWholeFile(*path);
+  if (auto path = FindInLayers(layers, "etc/passwd"))
+    files.passwd = ReadRegularFileIfPresent(*path);
+  if (auto path = FindInLayers(layers, "etc/group")) files.group = ReadRegularFileIfPresent(*path);
   return files;
 }
 
 AccountFiles ReadAccountFiles(const std::filesystem::path& rootfs) {
-  return {ReadWholeFile(rootfs / "etc/passwd"), ReadWholeFile(rootfs / "etc/group")};
+  return {ReadRegularFileIfPresent(rootfs / "etc/passwd"),
+          ReadRegularFileIfPresent(rootfs / "etc/group")};
 }
 
 }  // namespace kiln

@@ -16,6 +16,7 @@
 #include <set>
 #include <system_error>
 
+#include "engine/base/system_error.h"
 #include "engine/store/scratch_dir.h"
 
 namespace kiln {
@@ -50,8 +51,7 @@ bool IsCacheKey(std::string_view key) {
 
 std::string HashFile(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+  if (fd < 0) ThrowErrno("cannot open", path);
   Sha256 hash;
   constexpr size_t kBufferSize = 1 << 20;
   // Not value-initialized: small blobs then touch one page of it, not 256.
@@ -122,14 +122,12 @@ StoreLock::StoreLock(std::shared_ptr<StoreLockState> state) : state_(std::move(s
     if (state_->fd < 0) {
       state_->fd = ::open(state_->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (state_->fd < 0) {
-        throw std::system_error(errno, std::generic_category(),
-                                "cannot open the store lock " + state_->path.string());
+        ThrowErrno("cannot open the store lock", state_->path);
       }
     }
     while (::flock(state_->fd, LOCK_EX) != 0) {
       if (errno != EINTR) {
-        throw std::system_error(errno, std::generic_category(),
-                                "cannot lock " + state_->path.string());
+        ThrowErrno("cannot lock", state_->path);
       }
     }
   }
@@ -166,7 +164,7 @@ Descriptor BlobWriter::Commit(std::string_view media_type, std::string_view expe
   if (raw_fd_used_) {
     struct stat st {};
     if (::fstat(file_.fd(), &st) != 0) {
-      throw std::system_error(errno, std::generic_category(), "cannot stat a blob being written");
+      ThrowErrno("cannot stat a blob being written");
     }
     d.size = st.st_size;
     file_.Sync();
@@ -654,8 +652,7 @@ bool ImageStore::PublishUnpackedLayer(const std::string& digest, const fs::path&
   }
   if (::rename(tree.c_str(), dir.c_str()) != 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && fs::is_directory(dir)) return false;
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot rename " + tree.string() + " to " + dir.string());
+    ThrowErrno("cannot rename " + tree.string() + " to", dir);
   }
   return true;
 }

@@ -5,14 +5,14 @@
 #include <cerrno>
 #include <system_error>
 
+#include "engine/base/system_error.h"
 #include "engine/store/image_store.h"
 
 namespace kiln {
 
 ScratchDir::ScratchDir(const ImageStore& store, const std::string& prefix) {
   std::string pattern = (store.root() / "tmp" / (prefix + "-XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw std::system_error(errno, std::generic_category(), "cannot create " + pattern);
+  if (::mkdtemp(pattern.data()) == nullptr) ThrowErrno("cannot create", pattern);
   path_ = pattern;
 }
 

@@ -1,9 +1,6 @@
 #include "tests/e2e/e2e_support.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -12,54 +9,26 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/base/subprocess.h"
+
 namespace kiln::e2e {
 namespace fs = std::filesystem;
 
 CommandResult Run(const std::vector<std::string>& argv,
                   const std::map<std::string, std::string>& env, const std::string& input) {
-  int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-    throw std::runtime_error("pipe failed");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  if (!input.empty() && write(in[1], input.data(), input.size()) < 0) {
-  }
-  close(in[1]);
   CommandResult result;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      } else {
-        sinks[i]->append(buf, n);
-      }
-    }
+  ProcessSpec process;
+  process.argv = argv;
+  for (const auto& [name, value] : env) process.env.push_back(name + "=" + value);
+  process.stdin_data = input;
+  process.on_stdout = [&](std::string_view chunk) { result.out += chunk; };
+  process.on_stderr = [&](std::string_view chunk) { result.err += chunk; };
+  try {
+    result.exit_code = ExitCode(RunProcess(std::move(process)));
+  } catch (const ProcessError& error) {
+    result.exit_code = 127;  // as a shell reports a program it cannot run
+    result.err = error.what();
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 

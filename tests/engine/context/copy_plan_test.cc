@@ -3,20 +3,17 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <memory>
 
 #include "engine/base/hash.h"
-#include "engine/context/url_fetch.h"
 #include "engine/layers/archive_detect.h"
 #include "tests/engine/context/copy_test_support.h"
+#include "tests/engine/context/http_test_server.h"
 
 namespace kiln {
 namespace {
@@ -441,62 +438,10 @@ TEST_CASE("ADD refuses archives escaping the destination", "[copy_plan]") {
 }
 #endif
 
-/// `python3 -m http.server` on an ephemeral 127.0.0.1 port serving `root`; killed on destruction.
-class HttpServer {
- public:
-  explicit HttpServer(const std::filesystem::path& root) {
-    int out[2];
-    REQUIRE(pipe(out) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      const int null = open("/dev/null", O_WRONLY);
-      if (null >= 0) dup2(null, STDERR_FILENO);
-      close(out[0]);
-      close(out[1]);
-      if (chdir(root.c_str()) != 0) _exit(127);
-      execlp("python3", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-             static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    // "Serving HTTP on 127.0.0.1 port 43210 (http://127.0.0.1:43210/) ..."
-    FILE* stream = fdopen(out[0], "r");
-    char line[256] = {};
-    alarm(20);  // bounds a server that never starts
-    const bool started = fgets(line, sizeof line, stream) != nullptr;
-    alarm(0);
-    fclose(stream);
-    REQUIRE(started);
-    const std::string text = line;
-    const size_t port = text.find(" port ");
-    REQUIRE(port != std::string::npos);
-    port_ = std::stoi(text.substr(port + 6));
-  }
-  ~HttpServer() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  HttpServer(const HttpServer&) = delete;
-  HttpServer& operator=(const HttpServer&) = delete;
-
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/" + path;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
 TEST_CASE("ADD downloads URLs and verifies checksums", "[copy_plan][url_fetch]") {
-  TempDir site;
-  WriteFile(site / "files/tool.tar.gz", "not really an archive");
-  const struct timespec times[2] = {{1'400'000'000, 0}, {1'400'000'000, 0}};
-  utimensat(AT_FDCWD, (site / "files/tool.tar.gz").c_str(), times, 0);
-  HttpServer server(site.path());
-  const std::string url = server.Url("files/tool.tar.gz");
+  testing::HttpTestServer server;
+  server.Add("/files/tool.tar.gz", "not really an archive", 1'400'000'000);
+  const std::string url = server.Url("/files/tool.tar.gz");
   const std::string digest = Sha256Digest("not really an archive");
 
   Fixture f;
@@ -527,24 +472,16 @@ TEST_CASE("ADD downloads URLs and verifies checksums", "[copy_plan][url_fetch]")
                                            mismatch.checksum + ", got " + digest);
   CHECK_FALSE(std::filesystem::exists(h.staging / "downloads/tool.tar.gz"));
   CHECK(ListTree(h.scratch).empty());
-
-  TempDir out;
-  CHECK_THROWS_WITH(FetchUrl(server.Url("missing"), out / "x"), Catch::Contains("HTTP status 404"));
-  CHECK_FALSE(std::filesystem::exists(out / "x"));
-  CHECK_THROWS_WITH(FetchUrl(url, out / "y", {"sha256:XYZ"}),
-                    Catch::Contains("invalid checksum digest"));
 }
 
-TEST_CASE("URL helpers", "[url_fetch]") {
-  CHECK(UrlFileName("https://h.test/a/b/tool.tgz?x=1#f") == "tool.tgz");
-  CHECK(UrlFileName("https://h.test/") == "");
-  CHECK(UrlFileName("https://h.test") == "");
-  CHECK(IsHttpUrl("HTTPS://h.test/x"));
-  CHECK_FALSE(IsHttpUrl("ftp://h.test/x"));
-  CHECK(IsGitUrl("git@h.test:org/repo.git"));
-  CHECK(IsGitUrl("https://h.test/org/repo.git"));
-  CHECK(IsGitUrl("https://h.test/org/repo.git#main"));
-  CHECK_FALSE(IsGitUrl("https://h.test/org/file.tar.gz"));
+TEST_CASE("ADD takes an upper-case scheme for a context path, as the frontend does",
+          "[copy_plan][url_fetch]") {
+  REQUIRE_FALSE(IsUrlSource("HTTP://h.test/x"));
+  Fixture f;
+  CopyRequest request = f.Request({"HTTP://h.test/x"}, "/downloads/");
+  request.instruction = "ADD";
+  CHECK_THROWS_AS(f.Stage(request), SourceNotFoundError);
+  CHECK(f.Tree().empty());
 }
 
 }  // namespace
