@@ -1,18 +1,19 @@
 #include "driver/ninja_runner.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "engine/base/subprocess.h"
+#include "engine/base/system_error.h"
+#include "engine/base/unique_fd.h"
 
 namespace kiln::driver {
 namespace {
@@ -63,69 +64,33 @@ void DeliverEventLines(std::string& pending, const NinjaListener& listener) {
 
 }  // namespace
 
-// The process handling below (fork, pipes, poll, waitpid) is meant to move onto the common
-// subprocess helper of engine/base/ once there is one; it is kept in this one function for that.
 int RunNinja(const NinjaInvocation& invocation, const NinjaListener& listener,
              std::string* output) {
-  int events[2], out[2];
-  if (pipe(events) != 0 || pipe2(out, O_CLOEXEC) != 0)
-    throw std::runtime_error("cannot create a pipe");
-  fcntl(events[0], F_SETFD, FD_CLOEXEC);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("cannot start ninja");
-  if (pid == 0) {
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    setenv("KILN_EVENTS_FD", std::to_string(events[1]).c_str(), 1);
-    setenv("NINJA_STATUS", kNinjaStatusMarker, 1);
-    if (invocation.no_cache) setenv("KILN_NO_CACHE", "1", 1);
-    if (invocation.explain) setenv("KILN_EXPLAIN", "1", 1);
-    std::vector<std::string> argv = {"ninja",
-                                     "-C",
-                                     invocation.dir.string(),
-                                     "-f",
-                                     invocation.ninja_file,
-                                     "-j",
-                                     std::to_string(invocation.jobs)};
-    argv.insert(argv.end(), invocation.targets.begin(), invocation.targets.end());
-    std::vector<char*> c_argv;
-    for (std::string& a : argv) c_argv.push_back(a.data());
-    c_argv.push_back(nullptr);
-    execvp("ninja", c_argv.data());
-    std::perror("kiln: cannot run ninja");
-    _exit(127);
-  }
-  close(events[1]);
-  close(out[1]);
-
-  int status = 0;
-  {
-    Ticker ticker(listener.on_tick);
-    std::string pending;
-    pollfd fds[2] = {{events[0], POLLIN, 0}, {out[0], POLLIN, 0}};
-    int open_fds = 2;
-    char buf[8192];
-    while (open_fds > 0) {
-      if (poll(fds, 2, -1) < 0) continue;
-      for (pollfd& p : fds) {
-        if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
-        const ssize_t n = read(p.fd, buf, sizeof buf);
-        if (n <= 0) {
-          close(p.fd);
-          p.fd = -1;
-          --open_fds;
-          continue;
-        }
-        if (p.fd == out[0]) {
-          output->append(buf, n);
-          continue;
-        }
-        pending.append(buf, n);
-        DeliverEventLines(pending, listener);
-      }
-    }
-    waitpid(pid, &status, 0);
-  }
+  int events[2];
+  if (pipe2(events, O_CLOEXEC) != 0) ThrowErrno("cannot create a pipe for ninja's events");
+  const UniqueFd events_read(events[0]);
+  ProcessSpec spec;
+  spec.argv = {"ninja",
+               "-C",
+               invocation.dir.string(),
+               "-f",
+               invocation.ninja_file,
+               "-j",
+               std::to_string(invocation.jobs)};
+  spec.argv.insert(spec.argv.end(), invocation.targets.begin(), invocation.targets.end());
+  spec.env = {"KILN_EVENTS_FD=" + std::to_string(events[1]),
+              std::string("NINJA_STATUS=") + kNinjaStatusMarker};
+  if (invocation.no_cache) spec.env.push_back("KILN_NO_CACHE=1");
+  if (invocation.explain) spec.env.push_back("KILN_EXPLAIN=1");
+  spec.handed_fds.emplace_back(events[1]);
+  spec.on_stdout = [output](std::string_view chunk) { output->append(chunk); };
+  std::string pending;
+  spec.also_read.emplace_back(events_read.get(), [&](std::string_view chunk) {
+    pending.append(chunk);
+    DeliverEventLines(pending, listener);
+  });
+  const Ticker ticker(listener.on_tick);
+  const int status = RunProcess(std::move(spec));
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 

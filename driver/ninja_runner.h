@@ -32,9 +32,10 @@ struct NinjaListener {
 };
 
 /// Starts ninja, feeds its events to `listener` until it exits and returns its exit status (1
-/// when it did not exit normally, 127 when it could not be started); what ninja itself printed
-/// (its bookkeeping and the output of edges that are not steps) is appended to `output`. Throws
-/// std::runtime_error when no pipe or process can be made.
+/// when it did not exit normally); what ninja itself printed (its bookkeeping and the output of
+/// edges that are not steps) is appended to `output`. Throws std::runtime_error when ninja
+/// cannot be started (ProcessError, e.g. "cannot start ninja: No such file or directory") or no
+/// pipe can be made.
 int RunNinja(const NinjaInvocation& invocation, const NinjaListener& listener, std::string* output);
 
 /// What ninja printed, less its own bookkeeping (failed edge names and command lines, "ninja: "
