@@ -7,10 +7,13 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace kiln::driver {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TempDir;
 
 const char* const kGraph = R"(rule step
   command = kiln internal step --out $out
@@ -22,16 +25,6 @@ build steps/one.result: step inputs/a.digest | /store/oci/index.json
 build steps/two.result: run_step steps/one.result || order$:only
 build images/app.iid: image steps/two.result
 )";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-fingerprint-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void Write(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -54,32 +47,32 @@ TEST_CASE("a graph depending on always never has a fingerprint", "[fingerprint]"
 
 TEST_CASE("a recorded fingerprint holds until a file of the graph changes", "[fingerprint]") {
   TempDir dir;
-  Write(dir.path / "driver.ninja", "build out.result: step in.digest\n");
-  Write(dir.path / "in.digest", "1\n");
-  Write(dir.path / "out.result", "r\n");
+  Write(dir.path() / "driver.ninja", "build out.result: step in.digest\n");
+  Write(dir.path() / "in.digest", "1\n");
+  Write(dir.path() / "out.result", "r\n");
   const std::vector<std::string> targets;
 
-  CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", targets));  // nothing recorded yet
-  RecordNinjaFingerprint(dir.path, "driver.ninja", targets);
-  CHECK(NinjaIsUpToDate(dir.path, "driver.ninja", targets));
-  CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", {"other"}));  // other targets
+  CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));  // nothing recorded yet
+  RecordNinjaFingerprint(dir.path(), "driver.ninja", targets);
+  CHECK(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));
+  CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", {"other"}));  // other targets
 
   SECTION("an input rewritten") {
     const struct timespec later[2] = {{0, UTIME_OMIT}, {2'000'000'000, 0}};
-    REQUIRE(utimensat(AT_FDCWD, (dir.path / "in.digest").c_str(), later, 0) == 0);
-    CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", targets));
+    REQUIRE(utimensat(AT_FDCWD, (dir.path() / "in.digest").c_str(), later, 0) == 0);
+    CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));
   }
   SECTION("an output removed") {
-    fs::remove(dir.path / "out.result");
-    CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", targets));
+    fs::remove(dir.path() / "out.result");
+    CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));
   }
   SECTION("the ninja file rewritten") {
-    Write(dir.path / "driver.ninja", "build out.result: step in.digest other\n");
-    CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", targets));
+    Write(dir.path() / "driver.ninja", "build out.result: step in.digest other\n");
+    CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));
   }
   SECTION("forgotten") {
-    ForgetNinjaFingerprint(dir.path);
-    CHECK_FALSE(NinjaIsUpToDate(dir.path, "driver.ninja", targets));
+    ForgetNinjaFingerprint(dir.path());
+    CHECK_FALSE(NinjaIsUpToDate(dir.path(), "driver.ninja", targets));
   }
 }
 

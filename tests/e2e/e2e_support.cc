@@ -2,13 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -61,28 +59,6 @@ CommandResult Run(const std::vector<std::string>& argv,
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
-}
-
-TempDir::TempDir(const std::string& prefix) {
-  std::random_device rd;
-  path_ = fs::temp_directory_path() /
-          (prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  // A failed test may leave overlay mounts behind; unmount before removing.
-  std::ifstream mounts("/proc/self/mounts");
-  std::vector<std::string> below;
-  for (std::string line; std::getline(mounts, line);) {
-    std::istringstream fields(line);
-    std::string dev, target;
-    fields >> dev >> target;
-    if (target.rfind(path_.string(), 0) == 0) below.push_back(target);
-  }
-  for (auto it = below.rbegin(); it != below.rend(); ++it) umount2(it->c_str(), MNT_DETACH);
-  std::error_code ec;
-  fs::remove_all(path_, ec);
 }
 
 void WriteFile(const fs::path& path, const std::string& content) {
