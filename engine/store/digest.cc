@@ -63,8 +63,8 @@ std::optional<Digest> Digest::TryParse(std::string_view text) {
   return Digest(std::string(text));
 }
 
-Digest Digest::FromSha256Hex(std::string_view hex) {
-  return Parse("sha256:" + std::string(hex));
+std::optional<Digest> Digest::FromSha256Hex(std::string_view hex) {
+  return TryParse("sha256:" + std::string(hex));
 }
 
 Digest Digest::Of(std::string_view bytes) {

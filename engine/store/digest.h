@@ -34,8 +34,9 @@ class Digest {
   static Digest Parse(std::string_view text);
   /// Parse without throwing: nullopt for anything Parse would refuse.
   static std::optional<Digest> TryParse(std::string_view text);
-  /// "sha256:" + `hex`, validated as Parse does (for blob and layer file names).
-  static Digest FromSha256Hex(std::string_view hex);
+  /// The sha256 digest with this hex part (a blob's or an unpacked layer's file name, an image
+  /// id without its prefix); nullopt for anything but 64 lowercase hex characters.
+  static std::optional<Digest> FromSha256Hex(std::string_view hex);
   /// The sha256 digest of `bytes`.
   static Digest Of(std::string_view bytes);
   /// The sha256 digest of a file's content, streamed (for big layers).

@@ -255,7 +255,7 @@ std::vector<ImageRecord> ImageStore::ListImages() const {
   for (const auto& entry : fs::directory_iterator(root_ / "images")) {
     const std::string name = entry.path().filename().string();
     if (!name.ends_with(".json")) continue;
-    const auto id = Digest::TryParse("sha256:" + name.substr(0, name.size() - 5));
+    const auto id = Digest::FromSha256Hex(name.substr(0, name.size() - 5));
     if (!id) continue;
     if (auto record = ReadRecord(*id)) {
       by_id.emplace(record->id, *record);
@@ -288,7 +288,7 @@ std::optional<ImageRecord> ImageStore::FindImage(std::string_view query) const {
     if (!IsHexPrefix(hex)) return std::nullopt;
     return hex.size() == 64 ? GetImage(std::string(query)) : FindByPrefix(hex);
   }
-  if (LooksLikeImageId(query)) return GetImage(Digest::FromSha256Hex(query).String());
+  if (LooksLikeImageId(query)) return GetImage(Digest::FromSha256Hex(query)->String());
   try {
     Reference ref = ParseReference(query);
     if (!ref.digest.empty()) {

@@ -26,7 +26,7 @@ CheckReport CheckStore(const ImageStore& store) {
   }
   for (const auto& entry : fs::directory_iterator(blobs.dir())) {
     const std::string name = entry.path().filename().string();
-    const std::optional<Digest> digest = Digest::TryParse("sha256:" + name);
+    const std::optional<Digest> digest = Digest::FromSha256Hex(name);
     if (!digest) {
       problem("blobs/sha256/" + name + ": not a sha256 digest name");
       continue;
@@ -177,7 +177,7 @@ GcReport GarbageCollectBlobs(ImageStore& store, std::chrono::seconds grace) {
   GcReport report;
   const auto cutoff = fs::file_time_type::clock::now() - grace;
   for (const auto& entry : fs::directory_iterator(blobs.dir())) {
-    const auto digest = Digest::TryParse("sha256:" + entry.path().filename().string());
+    const auto digest = Digest::FromSha256Hex(entry.path().filename().string());
     if (!digest || live.count(digest->String())) continue;
     if (grace.count() > 0 && entry.last_write_time() > cutoff) continue;
     report.bytes_freed += entry.file_size();
@@ -185,7 +185,7 @@ GcReport GarbageCollectBlobs(ImageStore& store, std::chrono::seconds grace) {
     report.removed_blobs.push_back(digest->String());
   }
   for (const auto& entry : fs::directory_iterator(store.root() / "layers")) {
-    const auto digest = Digest::TryParse("sha256:" + entry.path().filename().string());
+    const auto digest = Digest::FromSha256Hex(entry.path().filename().string());
     if (!digest || live.count(digest->String()) || live_layers.count(digest->String())) continue;
     if (store.RemoveUnpackedLayer(*digest)) report.removed_layers.push_back(digest->String());
   }
