@@ -41,7 +41,7 @@ Descriptor BlobWriter::Commit(std::string_view media_type,
     d.digest = expected_digest ? *expected_digest : Digest::OfFile(file_.temp_path());
   } else {
     d.size = size_;
-    d.digest = Digest::Parse(hash_->Digest());
+    d.digest = Digest::Of(*hash_);
     if (expected_digest && d.digest != *expected_digest) {
       throw ImageStoreError("blob digest mismatch: expected " + expected_digest->String() +
                             ", content is " + d.digest.String());

@@ -71,6 +71,10 @@ Digest Digest::Of(std::string_view bytes) {
   return Digest(Sha256Digest(bytes));
 }
 
+Digest Digest::Of(Sha256& hash) {
+  return Digest(hash.Digest());
+}
+
 Digest Digest::OfFile(const std::filesystem::path& path) {
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
@@ -89,7 +93,7 @@ Digest Digest::OfFile(const std::filesystem::path& path) {
     if (n == 0) break;
     hash.Update(buffer.get(), static_cast<size_t>(n));
   }
-  return Digest(hash.Digest());
+  return Of(hash);
 }
 
 std::string_view Digest::Algorithm() const {

@@ -14,6 +14,8 @@
 
 namespace kiln {
 
+class Sha256;
+
 /// A text that is not a digest the store understands. The message names the text and the rule
 /// broken, e.g. `invalid digest "sha256:AB…": the hex part must be lowercase`.
 class DigestError : public std::invalid_argument {
@@ -39,6 +41,8 @@ class Digest {
   static std::optional<Digest> FromSha256Hex(std::string_view hex);
   /// The sha256 digest of `bytes`.
   static Digest Of(std::string_view bytes);
+  /// The sha256 digest of what `hash` has read; finishes it.
+  static Digest Of(Sha256& hash);
   /// The sha256 digest of a file's content, streamed (for big layers).
   static Digest OfFile(const std::filesystem::path& path);
 

@@ -79,10 +79,14 @@ TEST_CASE("Digest::FromSha256Hex reads a file name's hex", "[digest]") {
   }
 }
 
-TEST_CASE("Digest::Of and OfFile hash with SHA-256", "[digest]") {
+TEST_CASE("Digest::Of and OfFile hash with SHA-256, whole or streamed", "[digest]") {
   const Digest of = Digest::Of("hello");
   CHECK(of.String() == "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
   CHECK(of.String() == Sha256Digest("hello"));
+  Sha256 streamed;
+  streamed.Update("hel");
+  streamed.Update("lo");
+  CHECK(Digest::Of(streamed) == of);
   const testing::TempDir dir("kiln-digest");
   std::ofstream(dir / "f", std::ios::binary) << "hello";
   CHECK(Digest::OfFile(dir / "f") == of);
