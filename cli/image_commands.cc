@@ -18,6 +18,7 @@
 #include "engine/store/image_deleter.h"
 #include "engine/store/image_store.h"
 #include "engine/store/reference.h"
+#include "engine/store/store_maintenance.h"
 
 #if __has_include("cli/container_inspect.h")
 #include "cli/container_inspect.h"
@@ -336,8 +337,8 @@ json InspectImage(const ImageStore& store, const ImageRecord& image) {
   if (!layers.empty()) {
     std::string lower;
     for (size_t i = layers.size() - 1; i-- > 0;)
-      lower += (lower.empty() ? "" : ":") + store.LayerDir(layers[i].get<std::string>()).string();
-    graph_data = {{"UpperDir", store.LayerDir(layers.back().get<std::string>()).string()}};
+      lower += (lower.empty() ? "" : ":") + store.LayerDir(layers[i].get<Digest>()).string();
+    graph_data = {{"UpperDir", store.LayerDir(layers.back().get<Digest>()).string()}};
     if (!lower.empty()) graph_data["LowerDir"] = lower;
   }
   json out = {{"Id", image.id},
@@ -451,7 +452,7 @@ int Rmi(const std::vector<std::string>& args) {
       }
       for (const ImageRemoval& removal : done) std::printf("%s\n", RemovalLine(removal).c_str());
     }
-    store.GarbageCollectBlobs(std::chrono::seconds(0));
+    GarbageCollectBlobs(store, std::chrono::seconds(0));
   }
   return status;
 }
@@ -606,7 +607,7 @@ int Prune(const std::vector<std::string>& args) {
       // a conflict keeps the image, as Docker's prune does
     }
   }
-  const GcReport gc = store.GarbageCollectBlobs(std::chrono::seconds(0));
+  const GcReport gc = GarbageCollectBlobs(store, std::chrono::seconds(0));
   if (!done.empty()) {
     std::printf("Deleted Images:\n");
     for (const ImageRemoval& removal : done) {

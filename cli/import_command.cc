@@ -87,7 +87,7 @@ std::pair<BlobWriter, LayerBlob> NormalizedLayer(const ImageStore& store, const 
   } catch (const LayerError& e) {
     throw std::runtime_error("cannot import " + source_name + ": " + e.what());
   }
-  BlobWriter blob = store.NewBlob();
+  BlobWriter blob = store.blobs().NewBlob();
   const LayerBlob layer = WriteLayer(rootfs, blob.fd(), LayerOptions{});
   return {std::move(blob), layer};
 }
@@ -141,8 +141,9 @@ int Import(const std::vector<std::string>& args) {
 
   StoreLock lock = store.Lock();
   // The store keeps layers uncompressed: the blob digest is the diff_id.
-  const Descriptor descriptor = blob.Commit(kMediaTypeLayer, layer.diff_id);
-  const std::string id = store.CommitImage(config, {descriptor}, "", /*intermediate=*/false);
+  const Descriptor descriptor = blob.Commit(kMediaTypeLayer, Digest::Parse(layer.diff_id));
+  const std::string id =
+      store.CommitImage(config, {descriptor}, "", /*intermediate=*/false).String();
   if (target) store.Tag(id, *target);
   std::printf("%s\n", id.c_str());
   return 0;

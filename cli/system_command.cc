@@ -17,6 +17,7 @@
 #include "cli/image_format.h"
 #include "engine/store/container_store.h"
 #include "engine/store/image_store.h"
+#include "engine/store/store_maintenance.h"
 
 namespace kiln::cli {
 namespace {
@@ -40,7 +41,7 @@ int Check(const std::vector<std::string>& args) {
   }
   if (!positional.empty()) throw UsageError("\"kiln system check\" accepts no arguments.");
   ImageStore store(ImageStore::DefaultRoot());
-  const CheckReport report = store.Check();
+  const CheckReport report = CheckStore(store);
   for (const std::string& p : report.problems) std::printf("problem: %s\n", p.c_str());
   for (const std::string& l : report.leftovers)
     std::printf("leftover temporary file: %s\n", l.c_str());
@@ -140,7 +141,8 @@ void ComputeSharedSizes(std::vector<ImageUsage>& images) {
   auto chains = [](const ImageUsage& image) {
     std::vector<std::string> out;
     std::string chain;
-    for (const Descriptor& layer : image.layers) out.push_back(chain += layer.digest + "/");
+    for (const Descriptor& layer : image.layers)
+      out.push_back(chain += layer.digest.String() + "/");
     return out;
   };
   for (const ImageUsage& image : images)
@@ -161,19 +163,20 @@ std::vector<CacheUsage> BuildCache(const ImageStore& store, const DiskUsage& usa
   for (const ContainerRecord& c : usage.containers)
     if (c.state.status == "running") running_images.insert(c.image_id);
   for (const ImageUsage& image : usage.images)
-    for (const Descriptor& d : image.layers) listed_layers.insert(d.digest);
+    for (const Descriptor& d : image.layers) listed_layers.insert(d.digest.String());
   for (const auto& [id, descriptors] : layers)
     if (running_images.count(id))
-      for (const Descriptor& d : descriptors) running_layers.insert(d.digest);
+      for (const Descriptor& d : descriptors) running_layers.insert(d.digest.String());
 
   std::vector<CacheUsage> cache;
   std::set<std::string> seen;
   for (const auto& [id, descriptors] : layers) {
     for (const Descriptor& d : descriptors) {
-      if (listed_layers.count(d.digest) || !seen.insert(d.digest).second) continue;
-      cache.push_back({ShortId(d.digest), "regular", d.size,
-                       ModifiedSeconds(store.BlobPath(d.digest)),
-                       running_layers.count(d.digest) > 0});
+      const std::string& digest = d.digest.String();
+      if (listed_layers.count(digest) || !seen.insert(digest).second) continue;
+      cache.push_back({ShortId(digest), "regular", d.size,
+                       ModifiedSeconds(store.blobs().Path(d.digest)),
+                       running_layers.count(digest) > 0});
     }
   }
   std::error_code ec;
@@ -207,7 +210,7 @@ DiskUsage CollectDiskUsage(const ImageStore& store) {
     ImageUsage image{record, tags[record.id], layers.at(record.id)};
     for (const Descriptor& d : image.layers) {
       image.size += d.size;
-      listed_blobs[d.digest] = d.size;
+      listed_blobs[d.digest.String()] = d.size;
     }
     image.containers = containers_by_image[record.id];
     usage.images.push_back(std::move(image));

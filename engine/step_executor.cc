@@ -19,6 +19,7 @@
 #include "engine/store/image_rootfs.h"
 #include "engine/store/image_store.h"
 #include "engine/store/scratch_dir.h"
+#include "engine/store/step_cache.h"
 
 namespace kiln {
 namespace fs = std::filesystem;
@@ -52,11 +53,11 @@ std::vector<fs::path> LowerDirs(ImageStore& store, const Image& image) {
 /// Writes the tree under `root` as a layer blob of the store.
 Descriptor CommitLayer(ImageStore& store, const fs::path& root, const LayerOptions& options,
                        std::string* diff_id) {
-  BlobWriter blob = store.NewBlob();
+  BlobWriter blob = store.blobs().NewBlob();
   const LayerBlob layer = WriteLayer(root, blob.fd(), options);
   *diff_id = layer.diff_id;
   // The store keeps layers uncompressed: the blob digest is the diff_id.
-  return blob.Commit(kMediaTypeLayer, layer.diff_id);
+  return blob.Commit(kMediaTypeLayer, Digest::Parse(layer.diff_id));
 }
 
 /// Sets every mtime under `root` later than `epoch` to `epoch`, as the layer writer does.
@@ -122,9 +123,9 @@ class StepRun {
     record.key_parts = KeyParts(in_, step_, settings_);
     record.cache_key = KeyOf(record.key_parts);
     if (!settings_.no_cache) {
-      if (std::optional<std::string> id = store_.GetCacheEntry(record.cache_key)) {
-        record.image_id = *id;
-        record.content_key = ContentKey(store_.ReadConfig(*id));
+      if (std::optional<Digest> id = StepCache(store_).Get(record.cache_key)) {
+        record.image_id = id->String();
+        record.content_key = ContentKey(store_.ReadConfig(record.image_id));
         record.cached = true;
         return record;
       }
@@ -145,10 +146,10 @@ class StepRun {
         Config(image);
         break;
     }
-    record.image_id = Commit(image);
+    const Digest id = Commit(image);
+    record.image_id = id.String();
     record.content_key = ContentKey(image.config);
-    auto lock = store_.Lock();
-    store_.PutCacheEntry(record.cache_key, record.image_id);
+    StepCache(store_).Put(record.cache_key, id);
     return record;
   }
 
@@ -343,7 +344,7 @@ class StepRun {
     AddHistory(image.config, created_, created_by, false);
   }
 
-  std::string Commit(Image& image) {
+  Digest Commit(Image& image) {
     image.config["created"] = created_;
     auto lock = store_.Lock();
     return store_.CommitImage(image.config, image.layers, in_.parent ? in_.parent->image_id : "",
@@ -384,7 +385,7 @@ std::string FinishImage(ImageStore& store, const std::string& image_id,
   }
   for (const auto& [k, v] : labels) image.config["config"]["Labels"][k] = v;
   image.config["created"] = CreatedTime(source_date_epoch);
-  return store.CommitImage(image.config, image.layers, image_id, /*intermediate=*/false);
+  return store.CommitImage(image.config, image.layers, image_id, /*intermediate=*/false).String();
 }
 
 }  // namespace kiln

@@ -8,9 +8,9 @@ std::vector<std::filesystem::path> UnpackedLowerDirs(ImageStore& store,
                                                      const std::vector<Descriptor>& layers) {
   std::vector<std::filesystem::path> dirs;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    const std::string blob = it->digest;
+    const Digest& blob = it->digest;
     dirs.push_back(store.EnsureUnpackedLayer(blob, [&](const std::filesystem::path& into) {
-      ApplyLayer(store.BlobPath(blob), into, WhiteoutMode::kOverlay);
+      ApplyLayer(store.blobs().Path(blob), into, WhiteoutMode::kOverlay);
     }));
   }
   return dirs;

@@ -2,18 +2,22 @@
 // plus image records, tags, the step cache and unpacked layers beside it.
 //
 //   <root>/oci/{oci-layout,index.json,blobs/sha256/<hex>}   OCI image layout; one index.json
-//        manifest descriptor per tag, annotated org.opencontainers.image.ref.name = full reference
+//        manifest descriptor per tag, annotated org.opencontainers.image.ref.name = full reference;
+//        the blobs are a BlobStore (blob_store.h)
 //   <root>/images/<config-hex>.json   image records {id, manifest_digest, parent, created,
 //                                     intermediate}
 //   <root>/layers/<hex>/              unpacked layers, each created once (EnsureUnpackedLayer)
 //   <root>/layers-unsynced/<hex>      the boot id under which layers/<hex> was written, unsynced
 //   <root>/tags/<key>                 the manifest digest a tag points to (TagStamp)
-//   <root>/cache/<cache-key>.json     step cache: {"image_id": "sha256:..."}
+//   <root>/cache/<cache-key>.json     step cache: {"image_id": "sha256:..."} (StepCache)
 //   <root>/containers/, <root>/tmp/ (temporary files, same file system), <root>/lock
 //
 // Every file is written atomically (temporary file in <root>/tmp, fsync, rename), so a crash at
 // any moment leaves a store that still reads. Reading needs no lock; every method that changes
 // tags, records, the cache or deletes takes the store lock itself (re-entrantly, see Lock()).
+// Digests are parsed into Digest values (digest.h) where they enter: image records and OCI
+// documents as they are read, file names, the caller's arguments. Checking and garbage
+// collection are in store_maintenance.h.
 #pragma once
 
 #include <chrono>
@@ -29,8 +33,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/base/atomic_file.h"
-#include "engine/base/hash.h"
+#include "engine/store/blob_store.h"
+#include "engine/store/digest.h"
 #include "engine/store/oci_types.h"
 #include "engine/store/reference.h"
 
@@ -56,20 +60,13 @@ struct ImageRecord {
 void to_json(nlohmann::json& j, const ImageRecord& v);
 void from_json(const nlohmann::json& j, ImageRecord& v);
 
-/// What Check() found. `problems` are inconsistencies (corrupt or missing blobs, dangling
-/// references); `leftovers` are temporary files of interrupted writers, reported, not removed.
-struct CheckReport {
-  std::vector<std::string> problems;
-  std::vector<std::string> leftovers;
-  bool ok() const { return problems.empty(); }
-};
+/// The `org.opencontainers.image.ref.name` of an index.json descriptor ("" when none).
+std::string RefName(const Descriptor& d);
+/// The tag an index.json descriptor carries, when its ref name parses as a reference.
+std::optional<Reference> TagOf(const Descriptor& d);
 
-/// What GarbageCollectBlobs() removed.
-struct GcReport {
-  std::vector<std::string> removed_blobs;   // digests
-  std::vector<std::string> removed_layers;  // unpacked layer directories' digests
-  uint64_t bytes_freed = 0;                 // blob bytes
-};
+/// oci/oci-layout as written by the store.
+inline constexpr std::string_view kOciLayout = R"({"imageLayoutVersion":"1.0.0"})";
 
 struct StoreLockState;
 
@@ -90,38 +87,6 @@ class StoreLock {
   std::shared_ptr<StoreLockState> state_;
 };
 
-/// A blob being written: a temporary file in <root>/tmp, hashed (SHA-256) as it is written.
-/// Commit() moves it to blobs/sha256/<hex>; destroying an uncommitted writer removes the temporary
-/// file. Movable, not copyable. Needs no store lock: blobs are content-addressed.
-class BlobWriter {
- public:
-  BlobWriter(BlobWriter&&) noexcept = default;
-  BlobWriter& operator=(BlobWriter&&) noexcept = default;
-  ~BlobWriter() = default;
-
-  /// Appends bytes (hashed as they go).
-  void Write(const void* data, size_t size);
-  void Write(std::string_view data) { Write(data.data(), data.size()); }
-  /// The raw descriptor for streaming writers (e.g. WriteLayer). Once used, Commit() takes the
-  /// digest from `expected_digest` when given (the writer's own hash of the same bytes) or else
-  /// re-reads the file to hash it.
-  int fd();
-  /// fsyncs, renames into blobs/sha256/<hex> (or drops the copy when the blob already exists)
-  /// and returns {media_type, digest, size}. If only Write() was used and `expected_digest` is
-  /// given, a different content digest throws ImageStoreError and nothing is stored.
-  Descriptor Commit(std::string_view media_type, std::string_view expected_digest = {});
-
- private:
-  friend class ImageStore;
-  BlobWriter(const std::filesystem::path& tmp_dir, std::filesystem::path blobs_dir);
-
-  AtomicFileWriter file_;
-  std::filesystem::path blobs_dir_;
-  std::unique_ptr<Sha256> hash_;
-  int64_t size_ = 0;
-  bool raw_fd_used_ = false;
-};
-
 class ImageStore {
  public:
   /// $KILN_ROOT; else /var/lib/kiln for uid 0; else ${XDG_DATA_HOME:-$HOME/.local/share}/kiln.
@@ -138,32 +103,28 @@ class ImageStore {
   /// The store's exclusive lock; see StoreLock. Blocks until acquired.
   StoreLock Lock();
 
-  // --- blobs ----------------------------------------------------------------------------------
-  BlobWriter NewBlob() const;
-  /// Stores `bytes` (deduplicated) and returns its digest "sha256:<hex>".
-  std::string PutBlob(std::string_view bytes) const;
-  /// blobs/sha256/<hex>; throws std::invalid_argument for a malformed digest.
-  std::filesystem::path BlobPath(const std::string& digest) const;
-  bool HasBlob(const std::string& digest) const;
-  /// The blob's bytes, verified against `digest`; ImageStoreError when missing or corrupt.
-  std::string ReadBlob(const std::string& digest) const;
-  /// True when the blob exists and its content hashes to `digest` (streams; for big layers).
-  bool VerifyBlob(const std::string& digest) const;
+  /// <root>/tmp: temporary files, on the store's file system so that they can be renamed into
+  /// place.
+  std::filesystem::path TmpDir() const { return root_ / "tmp"; }
+
+  /// The OCI layout's blobs (oci/blobs/sha256).
+  const BlobStore& blobs() const { return blobs_; }
 
   // --- images ---------------------------------------------------------------------------------
   /// Writes the config blob (`config` serialized verbatim: compact, keys sorted), a manifest
   /// blob (OCI manifest: config + `layers`) and the image record; returns the image id (the
   /// config digest). `config.rootfs.diff_ids` must have one entry per layer and every layer blob
   /// must exist. Committing an existing image again keeps it non-intermediate if it was.
-  std::string CommitImage(const nlohmann::json& config, const std::vector<Descriptor>& layers,
-                          const std::string& parent, bool intermediate);
+  Digest CommitImage(const nlohmann::json& config, const std::vector<Descriptor>& layers,
+                     const std::string& parent, bool intermediate);
   /// As above from the typed config (Docker-style: empty fields omitted). Empty
   /// rootfs.diff_ids are filled from uncompressed layers' digests.
-  std::string CommitImage(const ImageConfig& config, const std::vector<Descriptor>& layers,
-                          const std::string& parent, bool intermediate);
+  Digest CommitImage(const ImageConfig& config, const std::vector<Descriptor>& layers,
+                     const std::string& parent, bool intermediate);
 
   /// The image with exactly this id ("sha256:<hex>"): its record, or for an image present only
   /// through a tag in index.json (written by another tool), a record derived from the manifest.
+  /// nullopt for an unknown id or a text that is no digest.
   std::optional<ImageRecord> GetImage(const std::string& id) const;
   /// Docker's lookup: "sha256:<hex or prefix>", a 64-hex id, a reference (tag or @digest of a
   /// manifest), then a unique id prefix of any length. nullopt when nothing matches;
@@ -208,16 +169,10 @@ class ImageStore {
   /// index.json as stored.
   ImageIndex ReadIndex() const;
 
-  // --- step cache -----------------------------------------------------------------------------
-  /// Records that the step with `cache_key` ([A-Za-z0-9_.-]+) produced image `image_id`.
-  void PutCacheEntry(const std::string& cache_key, const std::string& image_id);
-  /// The cached image id, or nullopt when absent or when the image no longer exists.
-  std::optional<std::string> GetCacheEntry(const std::string& cache_key) const;
-
   // --- unpacked layers ------------------------------------------------------------------------
   /// <root>/layers/<hex> for a layer digest (blob digest or diff_id; callers use one
   /// consistently — for the store's uncompressed layers they are the same).
-  std::filesystem::path LayerDir(const std::string& digest) const;
+  std::filesystem::path LayerDir(const Digest& digest) const;
   /// LayerDir(digest), unpacking it first if missing: `unpack` fills a fresh empty directory
   /// (mode 0755) under <root>/tmp, which is then renamed into place, so a layer is unpacked
   /// once and never seen half-done. If `unpack` throws, nothing is left behind.
@@ -227,46 +182,37 @@ class ImageStore {
   /// when it can be trusted. One written before the last crash or reboot may have lost data,
   /// so it is removed and unpacked again from its blob, which is always synced.
   std::filesystem::path EnsureUnpackedLayer(
-      const std::string& digest, const std::function<void(const std::filesystem::path&)>& unpack);
+      const Digest& digest, const std::function<void(const std::filesystem::path&)>& unpack);
   /// Makes `tree` (a directory under <root>/tmp) the unpacked layer `digest` by renaming it,
   /// when the layer is not unpacked yet; the caller guarantees that unpacking the layer would
   /// give the same tree. Saves writing the files a second time and deleting the first copy.
   /// Returns false (and leaves `tree` alone) when the layer was already there.
-  bool AdoptUnpackedLayer(const std::string& digest, const std::filesystem::path& tree);
+  bool AdoptUnpackedLayer(const Digest& digest, const std::filesystem::path& tree);
   /// True when LayerDir(digest) exists and was written in this boot or synced.
-  bool HasTrustedUnpackedLayer(const std::string& digest) const;
-
-  // --- maintenance ----------------------------------------------------------------------------
-  /// Verifies every blob against its name, every record's manifest/config/layers, every
-  /// index.json descriptor, and lists leftover temporary files. Reads everything; no lock needed.
-  CheckReport Check() const;
-  /// Removes blobs that no image record and no tag references (manifests, configs, layers of
-  /// live images are kept, however many images share them), and the unpacked layer directories
-  /// of removed layers. Blobs modified less than `grace` ago are kept, protecting builds that
-  /// have written a layer but not yet committed their image. Takes the lock.
-  GcReport GarbageCollectBlobs(std::chrono::seconds grace = std::chrono::seconds(0));
+  bool HasTrustedUnpackedLayer(const Digest& digest) const;
+  /// Removes the unpacked layer `digest` (for garbage collection; the caller holds the lock and
+  /// knows no image uses it). False when it could not be removed.
+  bool RemoveUnpackedLayer(const Digest& digest);
 
  private:
-  std::filesystem::path TmpDir() const { return root_ / "tmp"; }
-  std::filesystem::path BlobsDir() const { return OciDir() / "blobs" / "sha256"; }
-  std::filesystem::path RecordPath(const std::string& id) const;
-  std::filesystem::path CachePath(const std::string& cache_key) const;
+  std::filesystem::path RecordPath(const Digest& id) const;
   void WriteFile(const std::filesystem::path& target, std::string_view data) const;
-  std::optional<ImageRecord> ReadRecord(const std::string& id) const;
+  std::optional<ImageRecord> ReadRecord(const Digest& id) const;
   void WriteRecord(const ImageRecord& record) const;
   void WriteIndex(const ImageIndex& index) const;
   /// Points the stamp of the tag `name` (normalized) at `digest`, writing only a change.
   void WriteTagStamp(const std::string& name, const std::string& digest) const;
   /// TagStamp of the normalized tag `name`.
   std::filesystem::path TagStampOf(const std::string& name) const;
-  std::filesystem::path UnsyncedMarker(const std::string& digest) const;
+  std::filesystem::path UnsyncedMarker(const Digest& digest) const;
   /// Renames `tree` to LayerDir(digest) after marking it as written in this boot; replaces an
   /// untrusted one. False when a trusted one was there first (`tree` is left alone).
-  bool PublishUnpackedLayer(const std::string& digest, const std::filesystem::path& tree);
-  std::optional<ImageRecord> RecordFromManifest(const std::string& manifest_digest) const;
+  bool PublishUnpackedLayer(const Digest& digest, const std::filesystem::path& tree);
+  std::optional<ImageRecord> RecordFromManifest(const Digest& manifest_digest) const;
   std::optional<ImageRecord> FindByPrefix(std::string_view hex_prefix) const;
 
   std::filesystem::path root_;
+  BlobStore blobs_;
   std::shared_ptr<StoreLockState> lock_state_;
 };
 

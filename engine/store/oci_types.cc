@@ -49,25 +49,7 @@ json Unknown(const json& j, std::initializer_list<const char*> known) {
   return extra;
 }
 
-bool IsLowerHex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 }  // namespace
-
-bool IsSha256Digest(std::string_view digest) {
-  constexpr std::string_view kPrefix = "sha256:";
-  return digest.size() == kPrefix.size() + 64 && digest.starts_with(kPrefix) &&
-         std::all_of(digest.begin() + kPrefix.size(), digest.end(), IsLowerHex);
-}
-
-std::string DigestHex(std::string_view digest) {
-  if (!IsSha256Digest(digest)) {
-    throw std::invalid_argument("invalid digest \"" + std::string(digest) +
-                                "\": expected sha256: and 64 lowercase hex characters");
-  }
-  return std::string(digest.substr(7));
-}
 
 void to_json(json& j, const Platform& v) {
   j = {{"architecture", v.architecture}, {"os", v.os}};

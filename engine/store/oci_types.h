@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/store/digest.h"
+
 namespace kiln {
 
 inline constexpr std::string_view kMediaTypeImageIndex = "application/vnd.oci.image.index.v1+json";
@@ -28,12 +30,6 @@ inline constexpr std::string_view kMediaTypeLayerZstd =
     "application/vnd.oci.image.layer.v1.tar+zstd";
 inline constexpr std::string_view kAnnotationRefName = "org.opencontainers.image.ref.name";
 
-/// True for "sha256:" followed by 64 lowercase hex characters.
-bool IsSha256Digest(std::string_view digest);
-/// The hex part of a valid sha256 digest; throws std::invalid_argument naming the bad digest
-/// otherwise (so a digest can never smuggle a path into a file name).
-std::string DigestHex(std::string_view digest);
-
 struct Platform {
   std::string architecture;
   std::string os;
@@ -41,10 +37,11 @@ struct Platform {
   bool operator==(const Platform&) const = default;
 };
 
-/// An OCI content descriptor. `size` is in bytes.
+/// An OCI content descriptor. `size` is in bytes. The digest is parsed when the descriptor is
+/// read, so a malformed one makes its document unreadable.
 struct Descriptor {
   std::string media_type;
-  std::string digest;
+  Digest digest;
   int64_t size = 0;
   std::map<std::string, std::string> annotations;  // omitted when empty
   std::optional<Platform> platform;
@@ -160,12 +157,14 @@ void from_json(const nlohmann::json& j, ImageConfig& v);
 std::string CanonicalJson(const nlohmann::json& value);
 
 /// Parses `text` as JSON into T; throws std::runtime_error "<what>: <reason>" when it is not valid
-/// JSON or not shaped like T. JSON nulls read as absent fields.
+/// JSON or not shaped like T (a malformed digest included). JSON nulls read as absent fields.
 template <typename T>
 T ParseJsonAs(std::string_view text, std::string_view what) {
   try {
     return nlohmann::json::parse(text).get<T>();
   } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string(what) + ": " + e.what());
+  } catch (const DigestError& e) {
     throw std::runtime_error(std::string(what) + ": " + e.what());
   }
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/store/digest.h"
+
 namespace kiln {
 namespace {
 
@@ -81,7 +83,7 @@ void ValidateDigest(std::string_view digest) {
          "or '-'");
   }
   if (algo == "sha256") {
-    if (encoded.size() != 64 || !All(encoded, IsLowerHex)) {
+    if (!Digest::TryParse(digest)) {
       Fail(prefix + "a sha256 digest needs exactly 64 lowercase hexadecimal characters");
     }
     return;
@@ -216,7 +218,7 @@ std::string Reference::Familiar() const {
 }
 
 bool LooksLikeImageId(std::string_view text) {
-  return text.size() == 64 && All(text, IsLowerHex);
+  return Digest::FromSha256Hex(text).has_value();
 }
 
 Reference ParseReference(std::string_view text, bool default_tag) {

@@ -9,14 +9,14 @@
 #include "driver/build_directory.h"
 #include "driver/build_request.h"
 #include "driver/store_resolver.h"
-#include "tests/driver/temp_dir.h"
+#include "tests/driver/driver_test_support.h"
 
 namespace kiln::driver::testing {
 
 struct BuildFixture {
   TempDir temp;
-  std::filesystem::path context = temp.path / "context";
-  std::filesystem::path dir = temp.path / "build";
+  std::filesystem::path context = temp.path() / "context";
+  std::filesystem::path dir = temp.path() / "build";
   BuildRequest request;
 
   /// A context holding `files` (path, content) and a Dockerfile saying `dockerfile`.
@@ -24,7 +24,7 @@ struct BuildFixture {
                         const std::vector<std::pair<std::string, std::string>>& files = {}) {
     WriteFile(context / "Dockerfile", dockerfile);
     for (const auto& [path, content] : files) WriteFile(context / path, content);
-    request.store_root = (temp.path / "store").string();
+    request.store_root = (temp.path() / "store").string();
     ImageRequest image;
     image.context = context.string();
     image.dockerfile = (context / "Dockerfile").string();

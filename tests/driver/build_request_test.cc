@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/base/atomic_file.h"
-#include "tests/driver/temp_dir.h"
+#include "tests/driver/driver_test_support.h"
 
 namespace kiln::driver {
 namespace {
@@ -82,7 +82,7 @@ TEST_CASE("a build directory belongs to one context and Dockerfile", "[build_req
 
 TEST_CASE("an unchanged file is left alone, a changed one replaced", "[build_request]") {
   TempDir dir;
-  const auto file = dir.path / "sub" / "request.json";
+  const auto file = dir.path() / "sub" / "request.json";
   CHECK(WriteIfChanged(file, "one\n"));
   CHECK(ReadWholeFile(file) == "one\n");
   const auto before = StampOf(file);

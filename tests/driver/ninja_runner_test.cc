@@ -3,7 +3,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 
-#include "tests/driver/temp_dir.h"
+#include "tests/driver/driver_test_support.h"
 
 namespace kiln::driver {
 namespace {
@@ -12,7 +12,7 @@ using testing::TempDir;
 
 TEST_CASE("ninja's events reach the listener, its own output the caller", "[ninja_runner]") {
   TempDir dir;
-  testing::WriteFile(dir.path / "driver.ninja",
+  testing::WriteFile(dir.path() / "driver.ninja",
                      "rule say\n"
                      "  command = echo '{\"id\":\"$out\",\"state\":\"done\"}' >&$$KILN_EVENTS_FD"
                      " && echo not-json >&$$KILN_EVENTS_FD && echo printed && touch $out\n"
@@ -29,14 +29,14 @@ TEST_CASE("ninja's events reach the listener, its own output the caller", "[ninj
   std::string output;
 
   SECTION("a target that builds") {
-    CHECK(RunNinja({dir.path, "driver.ninja", 1, {"one"}, false, false}, listener, &output) == 0);
+    CHECK(RunNinja({dir.path(), "driver.ninja", 1, {"one"}, false, false}, listener, &output) == 0);
     REQUIRE(events.size() == 1);
     CHECK(events[0] == nlohmann::json{{"id", "one"}, {"state", "done"}});
     CHECK(output.find("printed") != std::string::npos);
     CHECK(output.find("kiln-edge: saying one") != std::string::npos);
   }
   SECTION("a failing edge: its status and what is left of ninja's output") {
-    CHECK(RunNinja({dir.path, "driver.ninja", 1, {"two"}, false, false}, listener, &output) == 1);
+    CHECK(RunNinja({dir.path(), "driver.ninja", 1, {"two"}, false, false}, listener, &output) == 1);
     CHECK(FilterNinjaOutput(output) == "printed\nbroken\n");
   }
 }

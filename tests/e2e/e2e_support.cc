@@ -1,11 +1,9 @@
 #include "tests/e2e/e2e_support.h"
 
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,28 +28,6 @@ CommandResult Run(const std::vector<std::string>& argv,
     result.err = error.what();
   }
   return result;
-}
-
-TempDir::TempDir(const std::string& prefix) {
-  std::random_device rd;
-  path_ = fs::temp_directory_path() /
-          (prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  // A failed test may leave overlay mounts behind; unmount before removing.
-  std::ifstream mounts("/proc/self/mounts");
-  std::vector<std::string> below;
-  for (std::string line; std::getline(mounts, line);) {
-    std::istringstream fields(line);
-    std::string dev, target;
-    fields >> dev >> target;
-    if (target.rfind(path_.string(), 0) == 0) below.push_back(target);
-  }
-  for (auto it = below.rbegin(); it != below.rend(); ++it) umount2(it->c_str(), MNT_DETACH);
-  std::error_code ec;
-  fs::remove_all(path_, ec);
 }
 
 void WriteFile(const fs::path& path, const std::string& content) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace kiln::e2e {
 
 struct CommandResult {
@@ -20,19 +22,8 @@ CommandResult Run(const std::vector<std::string>& argv,
                   const std::map<std::string, std::string>& env = {},
                   const std::string& input = "");
 
-/// A temporary directory removed (with any mounts below it unmounted) at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "kiln-e2e");
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
-
- private:
-  std::filesystem::path path_;
-};
+/// The tests' temporary directory (mounts below it are detached before it is removed).
+using testing::TempDir;
 
 /// Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::filesystem::path& path, const std::string& content);

@@ -7,20 +7,12 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace kiln {
 namespace {
 
-/// A fresh directory under the system's temporary directory, removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("kiln-file-system-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 TEST_CASE("DiskFileSystem::ReadFile returns the whole content", "[file_system]") {
   TempDir dir;
@@ -28,7 +20,7 @@ TEST_CASE("DiskFileSystem::ReadFile returns the whole content", "[file_system]")
   for (size_t size : {size_t{0}, size_t{1}, size_t{4095}, size_t{65536}, size_t{300001}}) {
     std::string content(size, '\0');
     for (size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + i % 26 + (i % 7 == 0));
-    const std::filesystem::path file = dir.path / ("f" + std::to_string(size));
+    const std::filesystem::path file = dir.path() / ("f" + std::to_string(size));
     std::ofstream(file, std::ios::binary) << content;
     INFO("size " << size);
     const std::optional<std::string> read = DiskFileSystem().ReadFile(file.string());
@@ -41,8 +33,8 @@ TEST_CASE("DiskFileSystem::ReadFile returns the whole content", "[file_system]")
 TEST_CASE("DiskFileSystem::ReadFile: nullopt when missing, empty for a directory",
           "[file_system]") {
   TempDir dir;
-  CHECK_FALSE(DiskFileSystem().ReadFile((dir.path / "missing").string()));
-  const std::optional<std::string> directory = DiskFileSystem().ReadFile(dir.path.string());
+  CHECK_FALSE(DiskFileSystem().ReadFile((dir.path() / "missing").string()));
+  const std::optional<std::string> directory = DiskFileSystem().ReadFile(dir.path().string());
   REQUIRE(directory);
   CHECK(directory->empty());
 }

@@ -9,6 +9,7 @@
 
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
+#include "tests/support/temp_dir.h"
 
 namespace kiln {
 namespace {
@@ -58,15 +59,14 @@ TEST_CASE("Dot output renders with Graphviz", "[graph_writer]") {
     WARN("dot is not installed; skipping the render check");
     return;
   }
-  const auto dir = std::filesystem::temp_directory_path() / "kiln_graph_writer_test";
-  std::filesystem::create_directories(dir);
+  const testing::TempDir temp("kiln-graph-writer");
+  const std::filesystem::path& dir = temp.path();
   const auto file = dir / "graph.dot";
   std::ofstream(file) << StepGraphToDot(TwoStageGraph());
   const std::string command =
       "dot -Tsvg '" + file.string() + "' -o '" + (dir / "graph.svg").string() + "' 2>&1";
   CHECK(std::system(command.c_str()) == 0);
   CHECK(std::filesystem::file_size(dir / "graph.svg") > 0);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("JSON text is the indented StepGraph JSON", "[graph_writer]") {

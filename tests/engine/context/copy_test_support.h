@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/context/path_filter.h"
+#include "tests/support/temp_dir.h"
 
 namespace kiln::testing {
 
@@ -54,27 +55,6 @@ inline PathMatcher TestMatcher(std::vector<std::string> ignore = {}) {
   };
   return matcher;
 }
-
-/// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kiln-copy-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& relative) const { return path_ / relative; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void WriteFile(const std::filesystem::path& path, const std::string& content,
                       mode_t mode = 0644) {

@@ -21,31 +21,11 @@
 
 #include "engine/base/unique_fd.h"
 #include "engine/layers/layer_writer.h"
+#include "tests/support/temp_dir.h"
 
 namespace kiln::testing {
 
 namespace fs = std::filesystem;
-
-/// A fresh directory under the temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-layer-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 inline bool IsRoot() {
   return ::geteuid() == 0;

@@ -14,8 +14,8 @@ namespace kiln {
 namespace {
 
 using test::ReadTextFile;
-using test::ScratchDir;
 using test::TreeEntries;
+using testing::TempDir;
 
 /// The busybox layers, built once for all tests; null (with a warning) when containers cannot
 /// run on this machine.
@@ -34,7 +34,7 @@ struct Captured {
   std::string output;
 };
 
-Captured Run(RunSpec spec, const ScratchDir& scratch) {
+Captured Run(RunSpec spec, const TempDir& scratch) {
   spec.lower_dirs = Busybox()->layers();
   spec.work_root = scratch.path() / "run";
   Captured captured;
@@ -50,7 +50,7 @@ RunSpec Shell(const std::string& script) {
 
 TEST_CASE("RUN changes land in the upper dir in overlay form, without mount points", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   auto run = Run(Shell("echo hi > /f; rm /bin/ls"), scratch);
   REQUIRE(run.result.exit_code == 0);
   CHECK(run.result.overlay);
@@ -64,7 +64,7 @@ TEST_CASE("RUN changes land in the upper dir in overlay form, without mount poin
 TEST_CASE("renaming a lower directory copies it instead of leaving an overlay redirect",
           "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   // (not /etc: the bind-mounted hosts file inside makes it busy)
   RunSpec spec;
   spec.args = {"/bin/busybox", "mv", "/bin", "/bin2"};
@@ -80,7 +80,7 @@ TEST_CASE("renaming a lower directory copies it instead of leaving an overlay re
 
 TEST_CASE("a run that changes nothing leaves an empty upper dir", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   auto run = Run(Shell("cat /etc/hosts >/dev/null; ls / >/dev/null"), scratch);
   REQUIRE(run.result.exit_code == 0);
   CHECK(TreeEntries(run.result.upper_dir).empty());
@@ -88,7 +88,7 @@ TEST_CASE("a run that changes nothing leaves an empty upper dir", "[runtime]") {
 
 TEST_CASE("env, working directory and user are applied", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec = Shell("id -u; id -g; id -G; pwd; echo $FOO; echo $PATH; echo $HOME");
   spec.env = {"FOO=bar baz"};
   spec.cwd = "/work/dir";
@@ -107,7 +107,7 @@ TEST_CASE("env, working directory and user are applied", "[runtime]") {
 
 TEST_CASE("processes get Docker's capabilities and masked paths", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   auto run = Run(Shell("grep CapEff /proc/self/status; wc -c < /proc/timer_list; "
                        "(echo 1 > /proc/sys/kernel/panic) 2>/dev/null || echo ro"),
                  scratch);
@@ -117,7 +117,7 @@ TEST_CASE("processes get Docker's capabilities and masked paths", "[runtime]") {
 
 TEST_CASE("exit codes propagate and the output tail keeps the last 30 lines", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   auto run = Run(Shell("seq 1 100; exit 3"), scratch);
   CHECK(run.result.exit_code == 3);
   std::string expected;
@@ -143,7 +143,7 @@ std::vector<std::string> OurContainers() {
 
 TEST_CASE("no container outlives its run, whatever the command's exit", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   CHECK(Run(Shell("true"), scratch).result.exit_code == 0);
   CHECK(Run(Shell("exit 7"), scratch).result.exit_code == 7);
   CHECK(Run(Shell("sh -c 'kill -9 $$'; exit $?"), scratch).result.exit_code == 137);
@@ -152,7 +152,7 @@ TEST_CASE("no container outlives its run, whatever the command's exit", "[runtim
 
 TEST_CASE("a script on stdin runs (heredoc form)", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec;
   spec.args = {"/bin/sh"};
   spec.stdin_data = "echo from-stdin\nread -r line || true\necho \"after:$line\"\nexit 4\n";
@@ -163,7 +163,7 @@ TEST_CASE("a script on stdin runs (heredoc form)", "[runtime]") {
 
 TEST_CASE("network none has only the loopback interface", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec = Shell(
       "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; hostname; grep -c builder /etc/hosts");
   spec.network = "none";
@@ -175,7 +175,7 @@ TEST_CASE("network none has only the loopback interface", "[runtime]") {
 
 TEST_CASE("host network shares the host's interfaces", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   auto run = Run(Shell("tail -n +3 /proc/net/dev | wc -l; grep -c kiln /etc/hosts"), scratch);
   REQUIRE(run.result.exit_code == 0);
   CHECK(run.output.substr(run.output.find('\n') + 1) == "1\n");
@@ -186,7 +186,7 @@ TEST_CASE("host network shares the host's interfaces", "[runtime]") {
 
 TEST_CASE("a tmpfs mount leaves nothing in the upper dir", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec = Shell("echo x > /scratch/tmp/a && cat /scratch/tmp/a");
   spec.mounts = {{"tmpfs", "", "/scratch/tmp", {"size=1m"}}};
   auto run = Run(spec, scratch);
@@ -197,7 +197,7 @@ TEST_CASE("a tmpfs mount leaves nothing in the upper dir", "[runtime]") {
 
 TEST_CASE("a read-only bind of a host file is visible and leaves no trace", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   test::WriteTextFile(scratch.path() / "host.txt", "from host\n");
   RunSpec spec =
       Shell("cat /etc/extra/host.txt; (echo y > /etc/extra/host.txt) 2>/dev/null || echo refused");
@@ -211,7 +211,7 @@ TEST_CASE("a read-only bind of a host file is visible and leaves no trace", "[ru
 
 TEST_CASE("an empty root gets mount points that vanish afterwards", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec;
   spec.args = {"/bin/busybox", "sh", "-c", "/bin/busybox ls /etc; echo x > /new"};
   spec.mounts = {{"bind", "/bin/busybox", "/bin/busybox", {"ro"}}};
@@ -225,7 +225,7 @@ TEST_CASE("an empty root gets mount points that vanish afterwards", "[runtime]")
 
 TEST_CASE("the copy fallback without overlayfs gives the same upper dir", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   ::setenv("KILN_NO_OVERLAY", "1", 1);
   Captured run;
   try {
@@ -246,7 +246,7 @@ TEST_CASE("the copy fallback without overlayfs gives the same upper dir", "[runt
 
 TEST_CASE("runtime failures are errors, not exit codes", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec;
   spec.args = {"/no/such/program"};
   CHECK_THROWS_AS(Run(spec, scratch), RuntimeError);
@@ -256,7 +256,7 @@ TEST_CASE("runtime failures are errors, not exit codes", "[runtime]") {
 
 TEST_CASE("crun runs the container, or runc where crun cannot", "[runtime]") {
   if (!Busybox()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   RunSpec spec = Shell("echo ran; exit 2");
   spec.runtime = "crun";
   auto run = Run(spec, scratch);

@@ -17,9 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::ReadTextFile;
-using test::ScratchDir;
 using test::TreeEntries;
 using test::WriteTextFile;
+using testing::TempDir;
 
 /// Whiteouts and opaque markers need root (mknod, trusted.* xattrs).
 bool NeedRoot() {
@@ -46,7 +46,7 @@ bool IsOpaque(const fs::path& dir) {
 /// Three layers (top-most first): bottom has a, d/x, d/y, e/z, keep/k; middle deletes a and
 /// makes d opaque with d/w; top deletes e/z and adds e/new.
 struct LayerStack {
-  ScratchDir scratch{"kiln-layers"};
+  TempDir scratch{"kiln-layers"};
   std::vector<fs::path> layers;
 
   LayerStack() {
@@ -104,7 +104,7 @@ TEST_CASE("MergeLayers applies whiteouts and opaque directories", "[overlay]") {
 }
 
 TEST_CASE("CopyTree keeps metadata, symlinks and hard links", "[overlay]") {
-  ScratchDir scratch;
+  TempDir scratch;
   fs::path src = scratch.path() / "src";
   WriteTextFile(src / "dir/file", "content");
   fs::create_hard_link(src / "dir/file", src / "dir/link");
@@ -128,7 +128,7 @@ TEST_CASE("CopyTree keeps metadata, symlinks and hard links", "[overlay]") {
 
 TEST_CASE("DiffTrees writes an overlay-style upper dir", "[overlay]") {
   if (NeedRoot()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   fs::path base = scratch.path() / "base";
   WriteTextFile(base / "same/f", "same");
   WriteTextFile(base / "mod/f", "old");
@@ -189,7 +189,7 @@ TEST_CASE("an overlay mount shows the merged layers and records changes in the u
 
 TEST_CASE("many long layer paths are mounted with short relative names", "[overlay]") {
   if (NeedRoot()) return;
-  ScratchDir scratch;
+  TempDir scratch;
   std::vector<fs::path> layers;
   const std::string long_name(120, 'l');
   for (int i = 0; i < 60; ++i) {

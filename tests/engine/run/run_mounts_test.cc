@@ -16,8 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using test::ReadTextFile;
-using test::ScratchDir;
 using test::TreeEntries;
+using testing::TempDir;
 
 RunMount Mount(const std::string& type, const std::string& target,
                std::map<std::string, std::string> options = {}) {
@@ -47,7 +47,7 @@ struct MountRun {
 
 MountRun RunWithMounts(const std::string& script, const std::vector<RunMount>& mounts,
                        const RunMountSources& base_sources) {
-  ScratchDir scratch("kiln-mountrun");
+  TempDir scratch("kiln-mountrun");
   RunMountSources sources = base_sources;
   sources.scratch = scratch.path() / "mounts";
   MountRun outcome;
@@ -77,7 +77,7 @@ TEST_CASE("a cache mount is created with its uid, gid and mode", "[run_mounts]")
     WARN("skipping: chown needs root");
     return;
   }
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), store.path() / "scratch", nullptr, {}};
   auto prepared = PrepareRunMounts(
       {Mount("cache", "/c", {{"id", "x"}, {"uid", "1000"}, {"gid", "50"}, {"mode", "0700"}})},
@@ -95,7 +95,7 @@ TEST_CASE("a cache mount is created with its uid, gid and mode", "[run_mounts]")
 }
 
 TEST_CASE("locked cache mounts wait for each other", "[run_mounts]") {
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), store.path() / "scratch", nullptr, {}};
   auto mount = Mount("cache", "/c", {{"sharing", "locked"}});
   auto first = PrepareRunMounts({mount}, sources);
@@ -112,7 +112,7 @@ TEST_CASE("locked cache mounts wait for each other", "[run_mounts]") {
 }
 
 TEST_CASE("a busy private cache gives another instance, shared ones share", "[run_mounts]") {
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), store.path() / "scratch", nullptr, {}};
   auto priv = Mount("cache", "/c", {{"sharing", "private"}});
   auto first = PrepareRunMounts({priv}, sources);
@@ -131,7 +131,7 @@ TEST_CASE("a busy private cache gives another instance, shared ones share", "[ru
 }
 
 TEST_CASE("secrets: required ones must exist, env ones become variables", "[run_mounts]") {
-  ScratchDir store;
+  TempDir store;
   test::WriteTextFile(store.path() / "tok", "s3cret");
   RunMountSources sources{
       store.path(), store.path() / "scratch", nullptr, {{"tok", store.path() / "tok"}}};
@@ -147,7 +147,7 @@ TEST_CASE("secrets: required ones must exist, env ones become variables", "[run_
 TEST_CASE("a cache mount persists across runs and leaves no trace in the layer",
           "[run_mounts][runtime]") {
   if (!Busybox()) return;
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), {}, nullptr, {}};
   auto cache = Mount("cache", "/var/cache/app", {{"id", "app"}});
   auto first = RunWithMounts("echo one >> /var/cache/app/log", {cache}, sources);
@@ -161,7 +161,7 @@ TEST_CASE("a cache mount persists across runs and leaves no trace in the layer",
 
 TEST_CASE("locked cache mounts serialize concurrent runs", "[run_mounts][runtime]") {
   if (!Busybox()) return;
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), {}, nullptr, {}};
   auto cache = Mount("cache", "/c", {{"sharing", "locked"}});
   const std::string script =
@@ -178,7 +178,7 @@ TEST_CASE("locked cache mounts serialize concurrent runs", "[run_mounts][runtime
 
 TEST_CASE("a secret is readable inside and absent from the layer", "[run_mounts][runtime]") {
   if (!Busybox()) return;
-  ScratchDir store;
+  TempDir store;
   test::WriteTextFile(store.path() / "tok", "s3cret");
   RunMountSources sources{store.path(), {}, nullptr, {{"tok", store.path() / "tok"}}};
   auto run = RunWithMounts(
@@ -197,7 +197,7 @@ TEST_CASE("a secret is readable inside and absent from the layer", "[run_mounts]
 TEST_CASE("bind mounts are read-only by default, rw writes are discarded",
           "[run_mounts][runtime]") {
   if (!Busybox()) return;
-  ScratchDir store;
+  TempDir store;
   test::WriteTextFile(store.path() / "ctx/a", "original\n");
   RunMountSources sources{store.path(), {}, nullptr, {}};
   sources.bind_source = [&](const RunMount& mount) {
@@ -214,7 +214,7 @@ TEST_CASE("bind mounts are read-only by default, rw writes are discarded",
 }
 
 TEST_CASE("tmpfs mounts take a size and unsupported types are refused", "[run_mounts]") {
-  ScratchDir store;
+  TempDir store;
   RunMountSources sources{store.path(), store.path() / "scratch", nullptr, {}};
   auto tmpfs = PrepareRunMounts({Mount("tmpfs", "/t", {{"size", "10m"}})}, sources);
   CHECK(tmpfs->mounts()[0].options == std::vector<std::string>{"nosuid", "nodev", "size=10m"});

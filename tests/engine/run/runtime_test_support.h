@@ -14,28 +14,9 @@
 #include <vector>
 
 #include "engine/run/container_runtime.h"
+#include "tests/support/temp_dir.h"
 
 namespace kiln::test {
-
-/// A fresh directory removed (after unmounting nothing: callers unmount) when destroyed.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& prefix = "kiln-test") {
-    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-    path_ = ::mkdtemp(pattern.data());
-    std::filesystem::permissions(path_, std::filesystem::perms(0755));
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void WriteTextFile(const std::filesystem::path& path, const std::string& content) {
   std::filesystem::create_directories(path.parent_path());
@@ -95,7 +76,7 @@ class BusyboxLayers {
   const std::vector<std::filesystem::path>& layers() const { return layers_; }
 
  private:
-  ScratchDir scratch_;
+  testing::TempDir scratch_;
   std::vector<std::filesystem::path> layers_;
 };
 

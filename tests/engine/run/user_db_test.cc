@@ -89,7 +89,7 @@ TEST_CASE("COPY --chown without a group uses the uid as the gid", "[user_db]") {
 }
 
 TEST_CASE("account files are read through layer stacks", "[user_db]") {
-  test::ScratchDir scratch;
+  testing::TempDir scratch;
   auto lower = scratch.path() / "lower";
   auto upper = scratch.path() / "upper";
   test::WriteTextFile(lower / "etc/passwd", "old:x:1:1::/:/bin/sh\n");

@@ -9,28 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/engine/store/store_test_support.h"
+
 namespace kiln {
 namespace {
 namespace fs = std::filesystem;
-
-class TempStore {
- public:
-  TempStore() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-containers-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    store_ = std::make_unique<ImageStore>(path_);
-  }
-  ~TempStore() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ImageStore& store() { return *store_; }
-
- private:
-  fs::path path_;
-  std::unique_ptr<ImageStore> store_;
-};
+using testing::TempStore;
 
 ContainerRecord Named(const std::string& name) {
   ContainerRecord record;
@@ -45,14 +29,14 @@ ContainerRecord Named(const std::string& name) {
 
 TEST_CASE("CreateContainer assigns a 64-hex id, a random name and a created state") {
   TempStore temp;
-  const ContainerRecord c = CreateContainer(temp.store(), Named(""));
+  const ContainerRecord c = CreateContainer(*temp, Named(""));
   REQUIRE(c.id.size() == 64);
   CHECK(c.id.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(c.name.find('_') != std::string::npos);
   CHECK(c.hostname == c.id.substr(0, 12));
   CHECK(c.state.status == "created");
-  CHECK(fs::exists(ContainerLogPath(temp.store(), c.id)));
-  const auto found = FindContainer(temp.store(), c.id);
+  CHECK(fs::exists(ContainerLogPath(*temp, c.id)));
+  const auto found = FindContainer(*temp, c.id);
   REQUIRE(found);
   CHECK(found->name == c.name);
   CHECK(found->args == std::vector<std::string>{"60"});
@@ -68,33 +52,33 @@ TEST_CASE("Random names differ and follow adjective_surname") {
 
 TEST_CASE("A taken name is Docker's conflict error naming the holder") {
   TempStore temp;
-  const ContainerRecord first = CreateContainer(temp.store(), Named("web"));
+  const ContainerRecord first = CreateContainer(*temp, Named("web"));
   try {
-    CreateContainer(temp.store(), Named("/web"));
+    CreateContainer(*temp, Named("/web"));
     FAIL("no conflict");
   } catch (const ContainerError& e) {
     CHECK(std::string(e.what()) ==
           "Conflict. The container name \"/web\" is already in use by container \"" + first.id +
               "\". You have to remove (or rename) that container to be able to reuse that name.");
   }
-  CHECK(ListContainers(temp.store()).size() == 1);
+  CHECK(ListContainers(*temp).size() == 1);
 }
 
 TEST_CASE("FindContainer: id, name with or without '/', unique prefix, ambiguity") {
   TempStore temp;
-  const ContainerRecord a = CreateContainer(temp.store(), Named("alpha"));
-  const ContainerRecord b = CreateContainer(temp.store(), Named("beta"));
-  CHECK(FindContainer(temp.store(), a.id)->name == "alpha");
-  CHECK(FindContainer(temp.store(), "beta")->id == b.id);
-  CHECK(FindContainer(temp.store(), "/beta")->id == b.id);
+  const ContainerRecord a = CreateContainer(*temp, Named("alpha"));
+  const ContainerRecord b = CreateContainer(*temp, Named("beta"));
+  CHECK(FindContainer(*temp, a.id)->name == "alpha");
+  CHECK(FindContainer(*temp, "beta")->id == b.id);
+  CHECK(FindContainer(*temp, "/beta")->id == b.id);
   size_t common = 0;
   while (a.id[common] == b.id[common]) ++common;
-  CHECK(FindContainer(temp.store(), a.id.substr(0, common + 1))->id == a.id);
+  CHECK(FindContainer(*temp, a.id.substr(0, common + 1))->id == a.id);
   if (common > 0) {
-    CHECK_THROWS_AS(FindContainer(temp.store(), a.id.substr(0, common)), ContainerError);
+    CHECK_THROWS_AS(FindContainer(*temp, a.id.substr(0, common)), ContainerError);
   }
-  CHECK_FALSE(FindContainer(temp.store(), "gamma"));
-  CHECK_FALSE(FindContainer(temp.store(), ""));
+  CHECK_FALSE(FindContainer(*temp, "gamma"));
+  CHECK_FALSE(FindContainer(*temp, ""));
 }
 
 TEST_CASE("IsRunning needs the pid alive with the recorded start time") {
@@ -111,44 +95,44 @@ TEST_CASE("IsRunning needs the pid alive with the recorded start time") {
 
 TEST_CASE("A running container whose process and supervisor are gone is listed as exited") {
   TempStore temp;
-  const ContainerRecord c = CreateContainer(temp.store(), Named("ghost"));
+  const ContainerRecord c = CreateContainer(*temp, Named("ghost"));
   ContainerState state;
   state.status = "running";
   state.pid = 999999999;  // no such process
   state.pid_start = 1;
   state.started_at = "2024-01-02T03:04:06Z";
-  WriteContainerState(temp.store(), c.id, state);
-  const auto found = FindContainer(temp.store(), "ghost");
+  WriteContainerState(*temp, c.id, state);
+  const auto found = FindContainer(*temp, "ghost");
   REQUIRE(found);
   CHECK(found->state.status == "exited");
   CHECK(found->state.exit_code == 137);
-  CHECK(ReadContainerState(temp.store(), c.id).status == "exited");
+  CHECK(ReadContainerState(*temp, c.id).status == "exited");
 }
 
 TEST_CASE("A supervisor-written exit is what is shown") {
   TempStore temp;
-  const ContainerRecord c = CreateContainer(temp.store(), Named("done"));
+  const ContainerRecord c = CreateContainer(*temp, Named("done"));
   ContainerState state;
   state.status = "exited";
   state.exit_code = 3;
   state.finished_at = "2024-01-02T03:04:07Z";
-  WriteContainerState(temp.store(), c.id, state);
-  const auto found = FindContainer(temp.store(), "done");
+  WriteContainerState(*temp, c.id, state);
+  const auto found = FindContainer(*temp, "done");
   REQUIRE(found);
   CHECK(found->state == state);
 }
 
 TEST_CASE("DeleteContainer removes the container and SizeRw counts the upper dir") {
   TempStore temp;
-  const ContainerRecord c = CreateContainer(temp.store(), Named("gone"));
-  CHECK(ContainerSizeRw(temp.store(), c.id) == 0);
-  const fs::path upper = ContainerWorkRoot(temp.store(), c.id) / "fs" / "upper" / "etc";
+  const ContainerRecord c = CreateContainer(*temp, Named("gone"));
+  CHECK(ContainerSizeRw(*temp, c.id) == 0);
+  const fs::path upper = ContainerWorkRoot(*temp, c.id) / "fs" / "upper" / "etc";
   fs::create_directories(upper);
   { std::ofstream(upper / "file") << std::string(1000, 'x'); }
-  CHECK(ContainerSizeRw(temp.store(), c.id) == 1000);
-  DeleteContainer(temp.store(), c.id);
-  CHECK_FALSE(FindContainer(temp.store(), "gone"));
-  CHECK_FALSE(fs::exists(ContainerDir(temp.store(), c.id)));
+  CHECK(ContainerSizeRw(*temp, c.id) == 1000);
+  DeleteContainer(*temp, c.id);
+  CHECK_FALSE(FindContainer(*temp, "gone"));
+  CHECK_FALSE(fs::exists(ContainerDir(*temp, c.id)));
 }
 
 }  // namespace

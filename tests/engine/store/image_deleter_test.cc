@@ -1,11 +1,12 @@
 #include "engine/store/image_deleter.h"
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <optional>
+
+#include "tests/engine/store/store_test_support.h"
 
 namespace kiln {
 namespace {
@@ -13,27 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using Kind = ImageRemoval::Kind;
 
-/// A store in a fresh temporary directory, removed afterwards.
-class TempStore {
- public:
-  TempStore() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-deleter-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    store_.emplace(dir_ / "root");
-  }
-  ~TempStore() {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ImageStore& operator*() { return *store_; }
-  ImageStore* operator->() { return &*store_; }
-
- private:
-  fs::path dir_;
-  std::optional<ImageStore> store_;
-};
+using testing::TempStore;
 
 /// A layerless image, distinct for each `created`, built on `parent`.
 std::string MakeImage(ImageStore& store, const std::string& created, const std::string& parent = "",
@@ -43,7 +24,7 @@ std::string MakeImage(ImageStore& store, const std::string& created, const std::
       {"os", "linux"},
       {"created", created},
       {"rootfs", {{"type", "layers"}, {"diff_ids", nlohmann::json::array()}}}};
-  return store.CommitImage(config, {}, parent, intermediate);
+  return store.CommitImage(config, {}, parent, intermediate).String();
 }
 
 std::string Short(const std::string& id) {

@@ -12,98 +12,22 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/store/step_cache.h"
+#include "engine/store/store_maintenance.h"
+#include "tests/engine/store/store_test_support.h"
+
 namespace kiln {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-/// A store in a fresh temporary directory, removed afterwards.
-class TempStore {
- public:
-  TempStore() {
-    std::string pattern = (fs::temp_directory_path() / "kiln-store-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    store_.emplace(dir_ / "root");
-  }
-  ~TempStore() {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ImageStore& operator*() { return *store_; }
-  ImageStore* operator->() { return &*store_; }
-  const fs::path& dir() const { return dir_; }
-
- private:
-  fs::path dir_;
-  std::optional<ImageStore> store_;
-};
-
-size_t CountFiles(const fs::path& dir) {
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
-
-void Overwrite(const fs::path& path, const std::string& content) {
-  fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-}
-
-/// A one-file ustar archive, built by hand so this test depends on no layer writer.
-std::string TarWithFile(const std::string& name, const std::string& content) {
-  std::string header(512, '\0');
-  auto put = [&](size_t offset, const std::string& value) {
-    header.replace(offset, value.size(), value);
-  };
-  auto octal = [](uint64_t value, int width) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%0*llo", width - 1, static_cast<unsigned long long>(value));
-    return std::string(buf);
-  };
-  put(0, name);
-  put(100, octal(0644, 8));
-  put(108, octal(0, 8));
-  put(116, octal(0, 8));
-  put(124, octal(content.size(), 12));
-  put(136, octal(1700000000, 12));
-  put(148, "        ");
-  put(156, "0");
-  put(257, std::string("ustar\0", 6));
-  put(263, "00");
-  unsigned sum = 0;
-  for (unsigned char c : header) sum += c;
-  put(148, octal(sum, 7) + std::string(1, '\0'));
-  std::string tar = header + content;
-  tar.append((512 - content.size() % 512) % 512, '\0');
-  tar.append(1024, '\0');
-  return tar;
-}
-
-Descriptor PutLayer(ImageStore& store, const std::string& name, const std::string& content) {
-  BlobWriter writer = store.NewBlob();
-  writer.Write(TarWithFile(name, content));
-  return writer.Commit(kMediaTypeLayer);
-}
-
-ImageConfig ConfigFor(const std::vector<Descriptor>& layers, const std::string& created) {
-  ImageConfig c;
-  c.architecture = "amd64";
-  c.os = "linux";
-  c.created = created;
-  c.config.cmd = {"/bin/sh"};
-  for (const Descriptor& l : layers) {
-    c.rootfs.diff_ids.push_back(l.digest);
-    c.history.push_back({created, "COPY " + l.digest, "", "", false});
-  }
-  return c;
-}
-
-std::string CommitSimple(ImageStore& store, const std::string& content,
-                         const std::string& created = "2024-01-01T00:00:00Z") {
-  std::vector<Descriptor> layers = {PutLayer(store, "hello.txt", content)};
-  return store.CommitImage(ConfigFor(layers, created), layers, "", false);
-}
+using testing::CommitSimple;
+using testing::ConfigFor;
+using testing::CountFiles;
+using testing::Overwrite;
+using testing::PutLayer;
+using testing::TempStore;
 
 std::string Hex(const std::string& digest) {
   return digest.substr(7);
@@ -120,85 +44,16 @@ TEST_CASE("a new store is an empty OCI image layout", "[store]") {
   for (const char* dir : {"oci/blobs/sha256", "images", "layers", "cache", "containers", "tmp"}) {
     CHECK(fs::is_directory(store->root() / dir));
   }
-  CHECK(store->Check().ok());
+  CHECK(CheckStore(*store).ok());
   // Opening it again changes nothing.
   ImageStore again(store->root());
   CHECK(again.ReadIndex().manifests.empty());
 }
 
-TEST_CASE("blobs appear only when committed, atomically", "[store]") {
-  TempStore store;
-  const std::string digest = Sha256Digest("hello");
-  {
-    BlobWriter writer = store->NewBlob();
-    writer.Write("hel");
-    writer.Write("lo");
-    CHECK_FALSE(store->HasBlob(digest));
-    CHECK(CountFiles(store->root() / "tmp") == 1);
-    Descriptor d = writer.Commit("text/plain");
-    CHECK(d == Descriptor{"text/plain", digest, 5, {}, std::nullopt});
-  }
-  CHECK(store->HasBlob(digest));
-  CHECK(store->BlobPath(digest) == store->OciDir() / "blobs/sha256" / Hex(digest));
-  CHECK(CountFiles(store->root() / "tmp") == 0);
-  CHECK(store->ReadBlob(digest) == "hello");
-  CHECK(store->VerifyBlob(digest));
-}
-
-TEST_CASE("an abandoned blob writer leaves no file", "[store]") {
-  TempStore store;
-  {
-    BlobWriter writer = store->NewBlob();
-    writer.Write("never committed");
-  }
-  CHECK(CountFiles(store->root() / "tmp") == 0);
-  CHECK(CountFiles(store->OciDir() / "blobs/sha256") == 0);
-}
-
-TEST_CASE("equal blobs are stored once", "[store]") {
-  TempStore store;
-  CHECK(store->PutBlob("same") == Sha256Digest("same"));
-  BlobWriter writer = store->NewBlob();
-  writer.Write("same");
-  CHECK(writer.Commit("x").digest == Sha256Digest("same"));
-  CHECK(CountFiles(store->OciDir() / "blobs/sha256") == 1);
-  CHECK(CountFiles(store->root() / "tmp") == 0);
-}
-
-TEST_CASE("a blob whose content does not match the expected digest is refused", "[store]") {
-  TempStore store;
-  BlobWriter writer = store->NewBlob();
-  writer.Write("content");
-  CHECK_THROWS_WITH(writer.Commit("x", Sha256Digest("other")),
-                    Catch::Contains("blob digest mismatch"));
-  CHECK(CountFiles(store->OciDir() / "blobs/sha256") == 0);
-}
-
-TEST_CASE("a blob streamed through the raw descriptor is hashed from the file", "[store]") {
-  TempStore store;
-  BlobWriter writer = store->NewBlob();
-  const std::string data = "streamed by another writer";
-  REQUIRE(::write(writer.fd(), data.data(), data.size()) == static_cast<ssize_t>(data.size()));
-  Descriptor d = writer.Commit(kMediaTypeLayer);
-  CHECK(d.digest == Sha256Digest(data));
-  CHECK(d.size == static_cast<int64_t>(data.size()));
-  CHECK(store->ReadBlob(d.digest) == data);
-}
-
-TEST_CASE("reading a corrupted blob fails verification", "[store]") {
-  TempStore store;
-  const std::string digest = store->PutBlob("original");
-  Overwrite(store->BlobPath(digest), "tampered");
-  CHECK_THROWS_WITH(store->ReadBlob(digest), Catch::Contains("is corrupt"));
-  CHECK_FALSE(store->VerifyBlob(digest));
-  CHECK_THROWS_WITH(store->ReadBlob(Sha256Digest("absent")), Catch::Contains("is missing"));
-  CHECK_THROWS_AS(store->BlobPath("sha256:../../x"), std::invalid_argument);
-}
-
 TEST_CASE("committed images are found by tag, id and id prefix", "[store]") {
   TempStore store;
   const std::string id = CommitSimple(*store, "hi\n");
-  CHECK(id == Sha256Digest(ReadWholeFile(store->BlobPath(id))));
+  CHECK(id == Digest::Of(ReadWholeFile(store->blobs().Path(Digest::Parse(id)))));
   store->Tag(id, ParseReference("app:1"));
 
   for (const std::string& query :
@@ -228,7 +83,7 @@ TEST_CASE("committed images are found by tag, id and id prefix", "[store]") {
   CHECK(manifest.layers[0].media_type == kMediaTypeLayer);
   CHECK(store->ReadConfig(id)["config"]["Cmd"] == json::array({"/bin/sh"}));
   CHECK(store->ReadImageConfig(id).rootfs.diff_ids ==
-        std::vector<std::string>{manifest.layers[0].digest});
+        std::vector<std::string>{manifest.layers[0].digest.String()});
 }
 
 TEST_CASE("an id prefix shared by two images is ambiguous", "[store]") {
@@ -265,7 +120,7 @@ TEST_CASE("index.json holds one manifest descriptor per tag", "[store]") {
   for (const json& d : index["manifests"]) {
     CHECK(d["mediaType"] == "application/vnd.oci.image.manifest.v1+json");
     const std::string digest = d["digest"];
-    CHECK(d["size"] == fs::file_size(store->BlobPath(digest)));
+    CHECK(d["size"] == fs::file_size(store->blobs().Path(Digest::Parse(digest))));
     names.insert(d["annotations"]["org.opencontainers.image.ref.name"]);
   }
   CHECK(names == std::set<std::string>{"docker.io/library/app:1", "docker.io/library/app:2",
@@ -334,25 +189,26 @@ TEST_CASE("equal configs and layers give the same image id in any store", "[stor
   CHECK(a == b);
   CHECK(CommitSimple(*one, "same", "2020-01-01T00:00:00Z") == a);
   CHECK(CommitSimple(*one, "same", "2020-01-01T00:00:01Z") != a);
-  CHECK(ReadWholeFile(one->BlobPath(a)) == ReadWholeFile(two->BlobPath(b)));
+  CHECK(ReadWholeFile(one->blobs().Path(Digest::Parse(a))) ==
+        ReadWholeFile(two->blobs().Path(Digest::Parse(b))));
 }
 
 TEST_CASE("commit validates layers and parent, intermediate images can be promoted", "[store]") {
   TempStore store;
   Descriptor layer = PutLayer(*store, "f", "x");
   ImageConfig config = ConfigFor({layer}, "2024-01-01T00:00:00Z");
-  Descriptor missing{std::string(kMediaTypeLayer), Sha256Digest("nope"), 4, {}, std::nullopt};
+  Descriptor missing{std::string(kMediaTypeLayer), Digest::Of("nope"), 4, {}, std::nullopt};
   CHECK_THROWS_WITH(store->CommitImage(config, {missing}, "", true), Catch::Contains("missing"));
   CHECK_THROWS_WITH(store->CommitImage(config, {layer, layer}, "", true),
                     Catch::Contains("1 rootfs.diff_ids for 2 layers"));
-  CHECK_THROWS_WITH(store->CommitImage(config, {layer}, Sha256Digest("p"), true),
+  CHECK_THROWS_WITH(store->CommitImage(config, {layer}, Digest::Of("p").String(), true),
                     Catch::Contains("parent image"));
 
-  const std::string base = store->CommitImage(config, {layer}, "", true);
+  const std::string base = store->CommitImage(config, {layer}, "", true).String();
   CHECK(store->GetImage(base)->intermediate);
   ImageConfig child_config = config;
   child_config.config.cmd = {"echo"};
-  const std::string child = store->CommitImage(child_config, {layer}, base, true);
+  const std::string child = store->CommitImage(child_config, {layer}, base, true).String();
   CHECK(store->GetImage(child)->parent == base);
   store->SetIntermediate(child, false);
   CHECK_FALSE(store->GetImage(child)->intermediate);
@@ -362,8 +218,9 @@ TEST_CASE("commit validates layers and parent, intermediate images can be promot
 
   // diff_ids are filled from uncompressed layers when left empty.
   ImageConfig bare = ImageConfig::ForHost();
-  const std::string filled = store->CommitImage(bare, {layer}, "", false);
-  CHECK(store->ReadImageConfig(filled).rootfs.diff_ids == std::vector<std::string>{layer.digest});
+  const std::string filled = store->CommitImage(bare, {layer}, "", false).String();
+  CHECK(store->ReadImageConfig(filled).rootfs.diff_ids ==
+        std::vector<std::string>{layer.digest.String()});
 }
 
 TEST_CASE("json configs are stored verbatim with sorted keys", "[store]") {
@@ -371,89 +228,16 @@ TEST_CASE("json configs are stored verbatim with sorted keys", "[store]") {
   const json config = json::parse(
       R"({"os":"linux","architecture":"amd64","config":{},"history":[],
           "rootfs":{"type":"layers","diff_ids":[]}})");
-  const std::string id = store->CommitImage(config, {}, "", true);
+  const std::string id = store->CommitImage(config, {}, "", true).String();
   CHECK(
-      ReadWholeFile(store->BlobPath(id)) ==
+      ReadWholeFile(store->blobs().Path(Digest::Parse(id))) ==
       R"({"architecture":"amd64","config":{},"history":[],"os":"linux","rootfs":{"diff_ids":[],"type":"layers"}})");
   CHECK(store->ReadConfig(id) == config);
 }
 
-TEST_CASE("the step cache maps keys to existing images", "[store]") {
-  TempStore store;
-  const std::string id = CommitSimple(*store, "cached");
-  CHECK_FALSE(store->GetCacheEntry("0123abcd"));
-  store->PutCacheEntry("0123abcd", id);
-  CHECK(store->GetCacheEntry("0123abcd") == id);
-  CHECK(fs::exists(store->root() / "cache" / "0123abcd.json"));
-  CHECK(store->DeleteImage(id));
-  CHECK_FALSE(store->DeleteImage(id));
-  CHECK_FALSE(store->GetCacheEntry("0123abcd"));
-  CHECK_THROWS_WITH(store->PutCacheEntry("../x", id), Catch::Contains("invalid cache key"));
-  Overwrite(store->root() / "cache" / "0123abcd.json", "{not json");
-  CHECK_FALSE(store->GetCacheEntry("0123abcd"));
-}
-
-TEST_CASE("check finds corrupt blobs, missing layers and leftovers", "[store]") {
-  TempStore store;
-  const std::string id = CommitSimple(*store, "checked");
-  store->Tag(id, ParseReference("app:1"));
-  CHECK(store->Check().ok());
-  CHECK(store->Check().problems.empty());
-
-  const Manifest manifest = store->ReadManifest(id);
-  const std::string layer = manifest.layers.at(0).digest;
-  Overwrite(store->BlobPath(layer), "garbage");
-  CheckReport corrupt = store->Check();
-  REQUIRE(corrupt.problems.size() == 1);
-  CHECK_THAT(corrupt.problems[0], Catch::Contains("blob " + layer + " is corrupt"));
-
-  fs::remove(store->BlobPath(layer));
-  CheckReport missing = store->Check();
-  CHECK_FALSE(missing.ok());
-  CHECK(std::count_if(missing.problems.begin(), missing.problems.end(), [&](const std::string& p) {
-          return p.find("layer " + layer + " is missing") != std::string::npos;
-        }) == 2);  // from the image record and from the tag
-
-  std::ofstream(store->root() / "tmp" / ".tmp-leftover") << "x";
-  CHECK(store->Check().leftovers.size() == 1);
-}
-
-TEST_CASE("garbage collection keeps blobs shared with live images", "[store]") {
-  TempStore store;
-  Descriptor shared = PutLayer(*store, "shared", "shared layer");
-  Descriptor only_a = PutLayer(*store, "a", "only in a");
-  const std::string a = store->CommitImage(ConfigFor({shared, only_a}, "2024-01-01T00:00:00Z"),
-                                           {shared, only_a}, "", false);
-  const std::string b =
-      store->CommitImage(ConfigFor({shared}, "2024-01-02T00:00:00Z"), {shared}, "", false);
-  store->Tag(a, ParseReference("a"));
-  store->Tag(b, ParseReference("b"));
-  const std::string stray = store->PutBlob("unreferenced");
-  const fs::path unpacked = store->EnsureUnpackedLayer(only_a.digest, [](const fs::path&) {});
-  const std::string a_manifest = store->GetImage(a)->manifest_digest;
-
-  GcReport first = store->GarbageCollectBlobs();
-  CHECK(first.removed_blobs == std::vector<std::string>{stray});
-  CHECK(store->HasBlob(only_a.digest));
-
-  // A tag alone keeps an image's blobs alive.
-  CHECK(store->DeleteImage(a));
-  CHECK(store->GarbageCollectBlobs().removed_blobs.empty());
-
-  CHECK(store->Untag(ParseReference("a")));
-  GcReport second = store->GarbageCollectBlobs();
-  std::set<std::string> removed(second.removed_blobs.begin(), second.removed_blobs.end());
-  CHECK(removed == std::set<std::string>{a, a_manifest, only_a.digest});
-  CHECK(second.removed_layers == std::vector<std::string>{only_a.digest});
-  CHECK_FALSE(fs::exists(unpacked));
-  CHECK(store->HasBlob(shared.digest));
-  CHECK(store->Check().ok());
-  CHECK(store->FindImage("b")->id == b);
-}
-
 TEST_CASE("a layer is unpacked once, atomically", "[store]") {
   TempStore store;
-  const std::string digest = Sha256Digest("layer");
+  const Digest digest = Digest::Of("layer");
   int calls = 0;
   auto unpack = [&](const fs::path& into) {
     ++calls;
@@ -470,7 +254,7 @@ TEST_CASE("a layer is unpacked once, atomically", "[store]") {
   CHECK(CountFiles(store->root() / "tmp") == 0);
 
   const fs::path dir = store->EnsureUnpackedLayer(digest, unpack);
-  CHECK(dir == store->root() / "layers" / Hex(digest));
+  CHECK(dir == store->root() / "layers" / digest.Hex());
   CHECK(ReadWholeFile(dir / "file") == "content");
   CHECK((fs::status(dir).permissions() & fs::perms::all) == fs::perms(0755));
   CHECK(store->EnsureUnpackedLayer(digest, unpack) == dir);
@@ -481,14 +265,14 @@ TEST_CASE("a layer is unpacked once, atomically", "[store]") {
 TEST_CASE("a layer unpacked before a reboot is unpacked again, one of this boot is kept",
           "[store]") {
   TempStore store;
-  const std::string digest = Sha256Digest("layer");
+  const Digest digest = Digest::Of("layer");
   int calls = 0;
   auto unpack = [&](const fs::path& into) {
     ++calls;
     std::ofstream(into / "file") << "content " << calls;
   };
   const fs::path dir = store->EnsureUnpackedLayer(digest, unpack);
-  const fs::path marker = store->root() / "layers-unsynced" / Hex(digest);
+  const fs::path marker = store->root() / "layers-unsynced" / digest.Hex();
   CHECK(ReadWholeFile(marker) == ReadWholeFile("/proc/sys/kernel/random/boot_id").substr(0, 36));
   CHECK(store->HasTrustedUnpackedLayer(digest));
 
@@ -537,7 +321,7 @@ TEST_CASE("the store lock is exclusive across open files and re-entrant inside",
     CHECK_FALSE(try_lock());
     {
       StoreLock inner = store->Lock();  // would deadlock if not re-entrant
-      store->PutCacheEntry("k", CommitSimple(*store, "locked"));
+      StepCache(*store).Put("k", Digest::Parse(CommitSimple(*store, "locked")));
     }
     CHECK_FALSE(try_lock());
   }
@@ -605,7 +389,7 @@ std::string TaggedStore(TempStore& store) {
   config.config.cmd = {"/bin/sh"};
   config.config.env = {"PATH=/usr/bin:/bin"};
   config.history = {{"2024-01-01T00:00:00Z", "COPY hello.txt /", "", "", false}};
-  const std::string id = store->CommitImage(config, {layer}, "", false);
+  const std::string id = store->CommitImage(config, {layer}, "", false).String();
   store->Tag(id, ParseReference("app:1"));
   // An intermediate image in the store must not confuse the tools either.
   store->CommitImage(ConfigFor({layer}, "2024-01-02T00:00:00Z"), {layer}, "", true);
@@ -668,7 +452,7 @@ TEST_CASE("oci-image-tool validates the store's image layout", "[store][tools]")
 
   // The check is real: a broken config fails it.
   const std::string id = store->FindImage("app:1")->id;
-  Overwrite(store->BlobPath(id), R"({"architecture":5})");
+  Overwrite(store->blobs().Path(Digest::Parse(id)), R"({"architecture":5})");
   CommandResult broken =
       RunCommand("oci-image-tool validate --type image --ref name=docker.io/library/app:1 " +
                  store->OciDir().string());

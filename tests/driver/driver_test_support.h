@@ -1,8 +1,7 @@
-// A temporary directory for the driver's tests, removed with everything in it afterwards.
-// (Meant to give way to a temporary-directory helper shared by all tests.)
+// What the driver's tests share: files written in place, a working directory for the edges, and
+// file stamps that tell a file left alone from one rewritten.
 #pragma once
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -13,22 +12,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 namespace kiln::driver::testing {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kiln-driver-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using kiln::testing::TempDir;
 
 /// Writes `text` to `path`, creating its directory; in place (same inode when it existed).
 inline void WriteFile(const std::filesystem::path& path, const std::string& text) {
