@@ -151,13 +151,6 @@ std::string GoTimeString(int64_t seconds) {
   return buf;
 }
 
-std::string ShortId(std::string_view id) {
-  if (const size_t colon = id.find(':'); colon != std::string_view::npos) {
-    id.remove_prefix(colon + 1);
-  }
-  return std::string(id.substr(0, 12));
-}
-
 std::string Ellipsis(const std::string& s, size_t max) {
   std::vector<size_t> starts;  // code point starts
   for (size_t i = 0; i < s.size(); ++i)

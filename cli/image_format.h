@@ -37,9 +37,6 @@ std::string CreatedSince(const std::string& rfc3339, int64_t now);
 /// Go's time.Time.String() in UTC: "2024-01-02 03:04:05 +0000 UTC".
 std::string GoTimeString(int64_t seconds);
 
-/// Docker's TruncateID: the hex part of an id ("sha256:" dropped) cut to 12 characters.
-std::string ShortId(std::string_view id);
-
 /// Docker's stringutils.Ellipsis: `s` when it has at most `max` code points, else its first
 /// `max - 1` code points and "…".
 std::string Ellipsis(const std::string& s, size_t max);

@@ -107,6 +107,12 @@ std::string_view Digest::Hex() const {
                                     : std::string_view(text_).substr(colon + 1);
 }
 
+std::string ShortId(std::string_view id) {
+  if (const size_t colon = id.find(':'); colon != std::string_view::npos)
+    id.remove_prefix(colon + 1);
+  return std::string(id.substr(0, 12));
+}
+
 void to_json(nlohmann::json& j, const Digest& d) {
   j = d.String();
 }

@@ -70,6 +70,10 @@ class Digest {
 void to_json(nlohmann::json& j, const Digest& d);
 void from_json(const nlohmann::json& j, Digest& d);
 
+/// Docker's TruncateID, the form an image or container id is shown in: the hex part of an id
+/// (the algorithm dropped) cut to 12 characters.
+std::string ShortId(std::string_view id);
+
 }  // namespace kiln
 
 template <>

@@ -8,11 +8,6 @@ namespace kiln {
 namespace {
 
 /// The first 12 hex digits of an image or container id, as Docker's messages name them.
-std::string ShortId(const std::string& id) {
-  const size_t colon = id.find(':');
-  return id.substr(colon == std::string::npos ? 0 : colon + 1, 12);
-}
-
 /// True when `name` is the image's id, whole or a prefix, with or without "sha256:".
 bool IsIdReference(const std::string& name, const std::string& id) {
   const std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;

@@ -45,11 +45,6 @@ TEST_CASE("RFC 3339 times parse with fractions and offsets", "[image_format]") {
   CHECK(GoTimeString(1704164645) == "2024-01-02 03:04:05 +0000 UTC");
 }
 
-TEST_CASE("ShortId drops the algorithm and keeps 12 hex digits", "[image_format]") {
-  CHECK(ShortId("sha256:4d5e6f7a8b9c0d1e2f3a4b5c") == "4d5e6f7a8b9c");
-  CHECK(ShortId("0123456789abcdef") == "0123456789ab");
-}
-
 TEST_CASE("Ellipsis cuts at code points and ends with an ellipsis", "[image_format]") {
   CHECK(Ellipsis("short", 20) == "short");
   CHECK(Ellipsis("exactly5", 8) == "exactly5");

@@ -16,6 +16,11 @@ namespace {
 
 const std::string kHex = "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4";
 
+TEST_CASE("ShortId drops the algorithm and keeps 12 hex digits", "[digest]") {
+  CHECK(ShortId("sha256:4d5e6f7a8b9c0d1e2f3a4b5c") == "4d5e6f7a8b9c");
+  CHECK(ShortId("0123456789abcdef") == "0123456789ab");
+}
+
 TEST_CASE("Digest::Parse accepts registered algorithms with lowercase hex", "[digest]") {
   struct Valid {
     std::string text;
