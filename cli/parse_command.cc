@@ -135,9 +135,8 @@ int RunParseCommand(const std::vector<std::string>& args) {
     kept = new SyntaxTree(ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file));
     const SyntaxTree& tree = *kept;
     if (options->json) {
-      // Text that is not UTF-8 (Latin-1 comments...) is shown with U+FFFD, not refused.
-      WriteSyntaxTreeJson(tree, 2, stdout);
-      std::fputc('\n', stdout);
+      const std::string json = SyntaxTreeToJsonText(tree, 2);
+      std::fwrite(json.data(), 1, json.size(), stdout);
     } else {
       PrintTree(tree, std::cout);
     }

@@ -2,10 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cstdint>
-#include <cstring>
-#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -74,157 +70,6 @@ std::string Shown(const std::string& word) {
 std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) {
   if (shell_form) return args.empty() ? std::string() : args[0];
   return nlohmann::json(args).dump();
-}
-
-/// Writes the key text of a step: `name=value ` for each field that is not at its default,
-/// strings length-prefixed (`3:abc`) so that no two different values give the same text.
-/// The text is built in a plain buffer kept from step to step (a copy and a pointer bump per
-/// piece, no reallocation once it is large enough).
-class KeyWriter {
- public:
-  /// Starts a new text.
-  void Clear() { size_ = 0; }
-  std::string_view text() const { return {buffer_.get(), size_}; }
-
-  void Text(const char* name, std::string_view value) {
-    if (value.empty()) return;
-    Name(name);
-    String(value);
-    Put(' ');
-  }
-  void Flag(const char* name, bool on) {
-    if (!on) return;
-    Put(name);
-    Put(' ');
-  }
-  void Number(const char* name, int64_t value) {
-    Name(name);
-    Digits(value);
-    Put(' ');
-  }
-  void List(const char* name, const std::vector<std::string>& values) {
-    if (values.empty()) return;
-    Name(name);
-    Put('[');
-    for (const std::string& value : values) {
-      String(value);
-      Put(',');
-    }
-    Put("] ");
-  }
-  /// `pairs`: a map or a vector of string pairs.
-  template <class Pairs>
-  void PairList(const char* name, const Pairs& pairs) {
-    if (pairs.empty()) return;
-    Name(name);
-    Put('[');
-    for (const auto& [key, value] : pairs) {
-      String(key);
-      Put('=');
-      String(value);
-      Put(',');
-    }
-    Put("] ");
-  }
-  void Open(const char* name) {
-    Name(name);
-    Put("{ ");
-  }
-  void Close() { Put("} "); }
-
- private:
-  void Name(const char* name) {
-    Put(name);
-    Put('=');
-  }
-  void String(std::string_view value) {
-    Digits(static_cast<int64_t>(value.size()));
-    Put(':');
-    Put(value);
-  }
-  void Digits(int64_t value) {
-    char digits[24];
-    const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    Put(std::string_view(digits, static_cast<size_t>(end - digits)));
-  }
-  void Put(std::string_view bytes) {
-    if (size_ + bytes.size() > capacity_) Grow(size_ + bytes.size());
-    std::memcpy(buffer_.get() + size_, bytes.data(), bytes.size());
-    size_ += bytes.size();
-  }
-  void Put(char c) { Put(std::string_view(&c, 1)); }
-  void Grow(size_t needed) {
-    const size_t capacity = std::max(needed, capacity_ * 2);
-    auto bigger = std::make_unique<char[]>(capacity);
-    if (size_ > 0) std::memcpy(bigger.get(), buffer_.get(), size_);
-    buffer_ = std::move(bigger);
-    capacity_ = capacity;
-  }
-
-  std::unique_ptr<char[]> buffer_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
-
-/// Everything in `step` that decides its result, without positions, ids, the shown text or
-/// stage numbers (another target of the same Dockerfile numbers stages differently: only
-/// whether a stage is used counts). run_env is left out: build_args holds the values that
-/// matter, and undeclared proxies do not.
-/// `key` is working space, reused from step to step.
-std::string KeyText(const Step& step, KeyWriter& key) {
-  key.Clear();
-  key.Text("kind", StepKindName(step.kind));
-  key.Text("instruction", step.instruction);
-  key.PairList("build_args", step.build_args);
-  key.Text("base_image", step.base_image);
-  key.Flag("base_stage", step.base_stage >= 0);
-  key.Text("platform", step.platform);
-  key.List("command", step.command);
-  key.Flag("shell_form", step.shell_form);
-  for (const RunMount& mount : step.mounts) {
-    key.Open("mount");
-    key.Text("type", mount.type);
-    key.Text("target", mount.target);
-    key.Flag("from_stage", mount.from_stage >= 0);
-    key.Text("from_image", mount.from_image);
-    key.PairList("options", mount.options);
-    key.Close();
-  }
-  key.Text("network", step.network);
-  key.Text("security", step.security);
-  key.List("sources", step.sources);
-  key.Text("destination", step.destination);
-  key.Flag("from_stage", step.from_stage >= 0);
-  key.Text("from_image", step.from_image);
-  key.Text("chown", step.chown);
-  key.Text("chmod", step.chmod);
-  key.Flag("link", step.link);
-  key.Flag("parents", step.parents);
-  key.List("excludes", step.excludes);
-  key.Text("checksum", step.checksum);
-  key.Flag("keep_git_dir", step.keep_git_dir);
-  for (const InlineFile& file : step.inline_files) {
-    key.Open("inline_file");
-    key.Text("name", file.name);
-    key.Text("content", file.content);
-    key.Close();
-  }
-  key.PairList("env", step.env);
-  key.PairList("labels", step.labels);
-  key.List("args", step.args);
-  key.Text("value", step.value);
-  if (step.healthcheck) {
-    const Healthcheck& check = *step.healthcheck;
-    key.Open("healthcheck");
-    key.List("test", check.test);
-    key.Number("interval_ns", check.interval_ns);
-    key.Number("timeout_ns", check.timeout_ns);
-    key.Number("start_period_ns", check.start_period_ns);
-    key.Number("start_interval_ns", check.start_interval_ns);
-    key.Number("retries", check.retries);
-    key.Close();
-  }
-  return std::string(key.text());
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
@@ -747,7 +592,6 @@ class Lowerer {
     }
     // graph_ is done with: its steps are compacted in place (a kept step never moves to a
     // higher index) and handed over, so the large Steps are not copied to a second vector.
-    KeyWriter key_writer;
     for (Step& old : graph_.steps) {
       const int id = step_map[old.id];
       if (id < 0) continue;
@@ -759,7 +603,7 @@ class Lowerer {
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
-      step.key_text = KeyText(step, key_writer);
+      step.key_text = StepKeyText(step);
     }
     graph_.steps.resize(next_step);
     out.steps = std::move(graph_.steps);

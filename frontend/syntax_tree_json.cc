@@ -2,72 +2,30 @@
 
 #include <string>
 
-#include "frontend/json_writer.h"
-
 namespace kiln {
 namespace {
 
-void WriteOptional(const std::optional<std::string>& value, JsonWriter& out) {
-  if (value)
-    out.String(*value);
-  else
-    out.Null();
+using nlohmann::ordered_json;
+
+ordered_json OptionalToJson(const std::optional<std::string>& value) {
+  return value ? ordered_json(*value) : ordered_json(nullptr);
 }
 
-// The one description of the document: the nlohmann forms are parsed from this text.
-void WriteNode(const Node& node, JsonWriter& out) {
-  out.BeginObject();
-  out.Key("instruction");
-  out.String(node.instruction);
-  out.Key("line");
-  out.Int(node.line);
-  out.Key("end_line");
-  out.Int(node.end_line);
-  out.Key("column");
-  out.Int(node.column);
-  out.Key("flags");
-  out.Strings(node.flags);
-  out.Key("form");
-  out.String(ArgFormName(node.form));
-  out.Key("args");
-  out.Strings(node.args);
-  if (node.instruction == "ENV" || node.instruction == "LABEL") {
-    out.Key("pairs");
-    out.BeginArray();
-    for (const KeyValue& pair : node.pairs) {
-      out.BeginObject();
-      out.Key("key");
-      out.String(pair.key);
-      out.Key("value");
-      out.String(pair.value);
-      out.Key("legacy");
-      out.Bool(pair.legacy);
-      out.EndObject();
-    }
-    out.EndArray();
-  }
-  if (!node.heredocs.empty()) {
-    out.Key("heredocs");
-    out.BeginArray();
-    for (const Heredoc& heredoc : node.heredocs) {
-      out.BeginObject();
-      out.Key("name");
-      out.String(heredoc.name);
-      out.Key("content");
-      out.String(heredoc.content);
-      out.Key("expand");
-      out.Bool(heredoc.expand);
-      out.Key("chomp");
-      out.Bool(heredoc.chomp);
-      out.EndObject();
-    }
-    out.EndArray();
-  }
-  if (node.onbuild) {
-    out.Key("onbuild");
-    WriteNode(*node.onbuild, out);
-  }
-  out.EndObject();
+ordered_json PairsToJson(const std::vector<KeyValue>& pairs) {
+  ordered_json out = ordered_json::array();
+  for (const KeyValue& pair : pairs)
+    out.push_back({{"key", pair.key}, {"value", pair.value}, {"legacy", pair.legacy}});
+  return out;
+}
+
+ordered_json HeredocsToJson(const std::vector<Heredoc>& heredocs) {
+  ordered_json out = ordered_json::array();
+  for (const Heredoc& heredoc : heredocs)
+    out.push_back({{"name", heredoc.name},
+                   {"content", heredoc.content},
+                   {"expand", heredoc.expand},
+                   {"chomp", heredoc.chomp}});
+  return out;
 }
 
 }  // namespace
@@ -86,53 +44,44 @@ std::string_view ArgFormName(ArgForm form) {
   return "shell";
 }
 
-namespace {
-
-void WriteTree(const SyntaxTree& tree, JsonWriter& out) {
-  out.BeginObject();
-  out.Key("directives");
-  out.BeginObject();
-  out.Key("escape");
-  out.String(std::string(1, tree.directives.escape));
-  out.Key("syntax");
-  WriteOptional(tree.directives.syntax, out);
-  out.Key("check");
-  WriteOptional(tree.directives.check, out);
-  out.EndObject();
-  out.Key("instructions");
-  out.BeginArray();
-  for (const Node& node : tree.instructions) WriteNode(node, out);
-  out.EndArray();
-  out.EndObject();
+ordered_json NodeToOrderedJson(const Node& node) {
+  ordered_json out = {{"instruction", node.instruction},
+                      {"line", node.line},
+                      {"end_line", node.end_line},
+                      {"column", node.column},
+                      {"flags", node.flags},
+                      {"form", ArgFormName(node.form)},
+                      {"args", node.args}};
+  if (node.instruction == "ENV" || node.instruction == "LABEL")
+    out.emplace("pairs", PairsToJson(node.pairs));
+  if (!node.heredocs.empty()) out.emplace("heredocs", HeredocsToJson(node.heredocs));
+  if (node.onbuild) out.emplace("onbuild", NodeToOrderedJson(*node.onbuild));
+  return out;
 }
 
-}  // namespace
-
-std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
-  std::string text;
-  JsonWriter out(&text, indent);
-  WriteTree(tree, out);
-  return text;
-}
-
-void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent, std::FILE* file) {
-  JsonWriter out(file, indent);
-  WriteTree(tree, out);
+ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
+  ordered_json instructions = ordered_json::array();
+  instructions.get_ref<ordered_json::array_t&>().reserve(tree.instructions.size());
+  for (const Node& node : tree.instructions) instructions.push_back(NodeToOrderedJson(node));
+  return {{"directives",
+           {{"escape", std::string(1, tree.directives.escape)},
+            {"syntax", OptionalToJson(tree.directives.syntax)},
+            {"check", OptionalToJson(tree.directives.check)}}},
+          {"instructions", std::move(instructions)}};
 }
 
 nlohmann::json NodeToJson(const Node& node) {
-  std::string text;
-  JsonWriter out(&text);
-  WriteNode(node, out);
-  return nlohmann::json::parse(text);
+  return nlohmann::json(NodeToOrderedJson(node));
 }
 
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree) {
-  return nlohmann::json::parse(SyntaxTreeToJsonText(tree));
+  return nlohmann::json(SyntaxTreeToOrderedJson(tree));
 }
 
-nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
-  return nlohmann::ordered_json::parse(SyntaxTreeToJsonText(tree));
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
+  return SyntaxTreeToOrderedJson(tree).dump(indent, ' ', false,
+                                            ordered_json::error_handler_t::replace) +
+         "\n";
 }
 
 }  // namespace kiln
