@@ -108,8 +108,13 @@ StepGraph LoadFromStdin(LowerOptions options) {
 
 /// Prints `graph` to stdout in `format` (dot or json).
 void PrintGraph(const StepGraph& graph, const std::string& format) {
-  const std::string text = format == "json" ? StepGraphJsonText(graph, 2) : StepGraphToDot(graph);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  const auto print = [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  };
+  if (format == "json")
+    WriteStepGraphJson(graph, 2, print);  // a step at a time: a large graph's text is megabytes
+  else
+    print(StepGraphToDot(graph));
 }
 
 }  // namespace

@@ -135,8 +135,9 @@ int RunParseCommand(const std::vector<std::string>& args) {
     kept = new SyntaxTree(ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file));
     const SyntaxTree& tree = *kept;
     if (options->json) {
-      const std::string json = SyntaxTreeToJsonText(tree, 2);
-      std::fwrite(json.data(), 1, json.size(), stdout);
+      WriteSyntaxTreeJson(tree, 2, [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+      });
     } else {
       PrintTree(tree, std::cout);
     }

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -155,15 +157,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InlineFile, name, content)
 void to_json(nlohmann::json& json, const Step& step);
 void from_json(const nlohmann::json& json, Step& step);
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stage, index, name, steps, depends_on)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepGraph, dockerfile, context, ignore_patterns,
-                                                build_args, stages, steps, target_stage, warnings)
+void to_json(nlohmann::json& json, const StepGraph& graph);
+void from_json(const nlohmann::json& json, StepGraph& graph);
 
 nlohmann::json StepGraphToJson(const StepGraph& graph);
 StepGraph StepGraphFromJson(const nlohmann::json& json);
 
-/// The one text of a graph's JSON: StepGraphToJson(graph).dump(indent) and a newline, with
-/// bytes that are not UTF-8 replaced by U+FFFD. What `kiln graph --format json` prints (indent 2)
-/// and what a build directory's graph files hold (indent -1, compact).
+/// The one writer of a graph's JSON text: StepGraphToJson(graph).dump(indent) and a newline,
+/// with bytes that are not UTF-8 replaced by U+FFFD, handed to `out` in consecutive pieces (a
+/// step at a time: a large graph's text is megabytes). What `kiln graph --format json` prints
+/// (indent 2).
+void WriteStepGraphJson(const StepGraph& graph, int indent,
+                        const std::function<void(std::string_view)>& out);
+
+/// The text WriteStepGraphJson writes, as one string: what a build directory's graph files hold
+/// (indent -1, compact).
 std::string StepGraphJsonText(const StepGraph& graph, int indent = -1);
 
 /// The canonical text of everything static in `step` that decides its result, for its cache

@@ -1,6 +1,7 @@
 // The JSON rendering of a syntax tree printed by `kiln parse --json`: a stable interface.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -27,8 +28,13 @@ nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree);
 nlohmann::json NodeToJson(const Node& node);
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
 
-/// SyntaxTreeToOrderedJson(tree).dump(indent) and a newline, with bytes that are not UTF-8
-/// replaced by U+FFFD (a Latin-1 comment is shown, not refused).
+/// The one writer of the tree's JSON text: SyntaxTreeToOrderedJson(tree).dump(indent) and a
+/// newline, with bytes that are not UTF-8 replaced by U+FFFD (a Latin-1 comment is shown, not
+/// refused), handed to `out` in consecutive pieces (an instruction at a time).
+void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent,
+                         const std::function<void(std::string_view)>& out);
+
+/// The text WriteSyntaxTreeJson writes, as one string.
 std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent = -1);
 
 }  // namespace kiln
