@@ -12,6 +12,7 @@
 #include "frontend/instructions.h"
 #include "frontend/parser.h"
 #include "frontend/shell_word.h"
+#include "frontend/text.h"
 
 namespace kiln {
 namespace {
@@ -23,18 +24,6 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool IsDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c));
-  });
-}
 
 /// `path` made absolute against `base` and cleaned as Go's path.Join does.
 std::string ResolvePath(std::string_view base, std::string_view path) {
