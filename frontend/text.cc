@@ -1,6 +1,7 @@
 #include "frontend/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 namespace kiln {
@@ -28,6 +29,21 @@ std::string Upper(std::string_view text) {
 
 bool IsDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), IsAsciiDigit);
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+bool IsOctalMode(std::string_view text) {
+  if (text.empty() || text.size() > 5) return false;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; }))
+    return false;
+  return std::stoul(std::string(text), nullptr, 8) <= 07777;
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {

@@ -17,6 +17,12 @@ std::string Upper(std::string_view text);
 /// True when `text` is one or more ASCII digits.
 bool IsDigits(std::string_view text);
 
+/// `text` without the whitespace (std::isspace) at its ends.
+std::string_view Trim(std::string_view text);
+
+/// True when `text` is a file mode in octal: one to five digits 0-7, at most 07777.
+bool IsOctalMode(std::string_view text);
+
 /// Edit distance counting a swap of neighbours as one edit (Damerau's optimal string alignment):
 /// how typos are matched to the keywords and flags they were meant to be.
 size_t EditDistance(std::string_view a, std::string_view b);

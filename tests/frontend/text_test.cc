@@ -21,6 +21,23 @@ TEST_CASE("IsDigits wants one or more ASCII digits", "[text]") {
   CHECK_FALSE(IsDigits(" 1"));
 }
 
+TEST_CASE("Trim drops whitespace at both ends only", "[text]") {
+  CHECK(Trim("  a b\t\n") == "a b");
+  CHECK(Trim(" \t ") == "");
+  CHECK(Trim("x") == "x");
+}
+
+TEST_CASE("IsOctalMode accepts file modes up to 07777", "[text]") {
+  CHECK(IsOctalMode("0"));
+  CHECK(IsOctalMode("755"));
+  CHECK(IsOctalMode("07777"));
+  CHECK_FALSE(IsOctalMode(""));
+  CHECK_FALSE(IsOctalMode("8"));
+  CHECK_FALSE(IsOctalMode("17777"));   // above 07777
+  CHECK_FALSE(IsOctalMode("000755"));  // six digits
+  CHECK_FALSE(IsOctalMode("u+x"));
+}
+
 TEST_CASE("EditDistance counts a swap of neighbours as one edit", "[text]") {
   CHECK(EditDistance("", "") == 0);
   CHECK(EditDistance("copy", "copy") == 0);
