@@ -1,7 +1,6 @@
 #include "frontend/lowering.h"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +11,7 @@
 #include "frontend/instructions.h"
 #include "frontend/parser.h"
 #include "frontend/shell_word.h"
+#include "frontend/step_text.h"
 #include "frontend/text.h"
 
 namespace kiln {
@@ -46,19 +46,6 @@ std::string ResolvePath(std::string_view base, std::string_view path) {
   out.reserve(joined.size() + 1);
   for (const std::string_view part : parts) out.append("/").append(part);
   return out;
-}
-
-/// A word as a user reads it: quoted when it would not read back as one word.
-std::string Shown(const std::string& word) {
-  const bool plain = !word.empty() && std::none_of(word.begin(), word.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'';
-  });
-  return plain ? word : nlohmann::json(word).dump();
-}
-
-std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) {
-  if (shell_form) return args.empty() ? std::string() : args[0];
-  return nlohmann::json(args).dump();
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
@@ -352,7 +339,7 @@ class Lowerer {
             [&](const HealthcheckInstruction& health) {
               Step& step = NewStep(StepKind::kConfig, "HEALTHCHECK", line);
               step.healthcheck = health.check;
-              step.text = HealthcheckText(node, health.check);
+              step.text = HealthcheckText(node.flags, health.check);
             },
             [&](const ShellInstruction& shell) {
               Step& step = NewStep(StepKind::kConfig, "SHELL", line);
@@ -405,15 +392,7 @@ class Lowerer {
       }
       step.mounts.push_back(std::move(mount));
     }
-    // Flags as written: the mount defaults filled in above are noise to a reader.
-    std::string text = "RUN";
-    for (const std::string& flag : node.flags) text.append(" ").append(flag);
-    text.append(" ");
-    if (step.shell_form && !step.command.empty())
-      text.append(step.command[0]);  // what ShownCommand gives, without a copy
-    else
-      text.append(ShownCommand(step.command, step.shell_form));
-    step.text = std::move(text);
+    step.text = RunText(node.flags, step);
     // RUN sees every arg declared so far as environment, so its result depends on them all (the
     // args its flags used are among them). The same for every RUN until an ARG or ENV.
     StageState& state = Current();
@@ -495,46 +474,6 @@ class Lowerer {
     Step& step = NewStep(StepKind::kWorkdir, "WORKDIR", line);
     step.value = Current().workdir;
     step.text = "WORKDIR " + step.value;
-  }
-
-  // --- text ---------------------------------------------------------------------------------
-
-  static std::string PairsText(const std::vector<std::pair<std::string, std::string>>& pairs) {
-    std::string text;
-    // Appends only: `" " + Shown(...)` trips GCC 12's -Wrestrict at -O3.
-    for (const auto& [key, value] : pairs)
-      text.append(" ").append(Shown(key)).append("=").append(value.empty() ? "\"\"" : Shown(value));
-    return text;
-  }
-
-  static std::string WordsText(const std::vector<std::string>& words) {
-    std::string text;
-    for (const std::string& word : words) text.append(" ").append(Shown(word));
-    return text;
-  }
-
-  static std::string TransferText(const Step& step, const std::string& from) {
-    std::string text = step.instruction;
-    if (!from.empty()) text += " --from=" + from;
-    if (!step.chown.empty()) text += " --chown=" + step.chown;
-    if (!step.chmod.empty()) text += " --chmod=" + step.chmod;
-    if (step.link) text += " --link";
-    if (step.parents) text += " --parents";
-    for (const std::string& pattern : step.excludes)
-      text.append(" --exclude=").append(Shown(pattern));
-    if (!step.checksum.empty()) text += " --checksum=" + step.checksum;
-    if (step.keep_git_dir) text += " --keep-git-dir";
-    return text + WordsText(step.sources) + " " + Shown(step.destination);
-  }
-
-  static std::string HealthcheckText(const Node& node, const Healthcheck& check) {
-    if (check.test.size() == 1 && check.test[0] == "NONE") return "HEALTHCHECK NONE";
-    std::string text = "HEALTHCHECK";
-    for (const std::string& flag : node.flags) text += " " + flag;
-    if (check.test[0] == "CMD-SHELL") return text + " CMD " + check.test[1];
-    return text + " CMD " +
-           nlohmann::json(std::vector<std::string>(check.test.begin() + 1, check.test.end()))
-               .dump();
   }
 
   // --- target and pruning -------------------------------------------------------------------
