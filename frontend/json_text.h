@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,8 @@ namespace kiln {
 /// value of the same type. Each element is made, dumped and handed to `out` one at a time, so
 /// neither the whole document's JSON tree nor its whole text need exist at once: building and
 /// freeing that tree costs several times what writing the text does. No member after `key` may
-/// itself hold a member named `key` (strings may say anything).
+/// itself hold a member named `key` (strings may say anything). Throws std::invalid_argument
+/// when `document` has no empty array `key`.
 template <class Json, class Element, class Out>
 void DumpWithLargeArray(const Json& document, std::string_view key, size_t count, Element&& element,
                         int indent, Out&& out) {
@@ -27,7 +29,9 @@ void DumpWithLargeArray(const Json& document, std::string_view key, size_t count
   const std::string head = dump(document);
   const std::string member =
       "\"" + std::string(key) + (indent >= 0 ? "\": []" : "\":[]");  // as dump writes it
-  const size_t close = head.rfind(member) + member.size() - 1;       // at its ']'
+  const size_t at = head.rfind(member);
+  if (at == std::string::npos) throw std::invalid_argument("no empty array member " + member);
+  const size_t close = at + member.size() - 1;  // at its ']'
   // The elements sit two levels deep: each line of theirs gets that much more indentation.
   const std::string element_break = indent >= 0 ? "\n" + std::string(2 * indent, ' ') : "";
   out(std::string_view(head).substr(0, close));

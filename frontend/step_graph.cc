@@ -1,10 +1,10 @@
 #include "frontend/step_graph.h"
 
-#include "frontend/json_text.h"
-
 #include <array>
 #include <stdexcept>
 #include <type_traits>
+
+#include "frontend/json_text.h"
 
 namespace kiln {
 namespace {
@@ -102,11 +102,15 @@ json GraphWithoutSteps(const StepGraph& graph) {
   return object;
 }
 
+const Step& DefaultStep() {
+  static const Step step;
+  return step;
+}
+
 /// Whether `step` writes `member`.
 template <class Member>
 bool IsWritten(const Step& step, Member member, Presence presence) {
-  static const Step defaults;
-  return presence == Presence::kAlways || !(step.*member == defaults.*member);
+  return presence == Presence::kAlways || !(step.*member == DefaultStep().*member);
 }
 
 // nlohmann/json 3.11 has no conversion for std::optional: null stands for none.

@@ -1,6 +1,7 @@
 #include "frontend/json_text.h"
 
 #include <catch2/catch.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,14 @@ TEST_CASE("DumpWithLargeArray replaces bytes that are not UTF-8", "[json_text]")
   const json head = {{"items", json::array()}, {"name", "\xFF"}};
   const auto element = [](size_t) { return json("\xC3"); };
   CHECK(Dumped(head, 1, element, -1) == "{\"items\":[\"\xEF\xBF\xBD\"],\"name\":\"\xEF\xBF\xBD\"}");
+}
+
+TEST_CASE("DumpWithLargeArray wants the array member in the document", "[json_text]") {
+  const auto element = [](size_t) { return json(1); };
+  const auto ignore = [](std::string_view) {};
+  CHECK_THROWS_AS(
+      DumpWithLargeArray(json{{"other", json::array()}}, "items", 1, element, 2, ignore),
+      std::invalid_argument);
 }
 
 }  // namespace
