@@ -7,7 +7,6 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <span>
 
 #include <nlohmann/json.hpp>
 
