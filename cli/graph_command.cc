@@ -14,6 +14,7 @@
 #include "frontend/file_system.h"
 #include "frontend/lowering.h"
 #include "frontend/parser.h"
+#include "frontend/step_graph.h"
 #include "generators/graph_writer.h"
 
 namespace kiln::cli {
@@ -107,14 +108,13 @@ StepGraph LoadFromStdin(LowerOptions options) {
 
 /// Prints `graph` to stdout in `format` (dot or json).
 void PrintGraph(const StepGraph& graph, const std::string& format) {
-  if (format == "json") {
-    // Streamed: a large graph's JSON is megabytes, a JSON tree of it several times more.
-    WriteStepGraphJson(graph, 2, stdout);
-    std::fputc('\n', stdout);
-  } else {
-    const std::string text = StepGraphToDot(graph);
+  const auto print = [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
-  }
+  };
+  if (format == "json")
+    WriteStepGraphJson(graph, 2, print);  // a step at a time: a large graph's text is megabytes
+  else
+    print(StepGraphToDot(graph));
 }
 
 }  // namespace

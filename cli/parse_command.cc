@@ -135,9 +135,9 @@ int RunParseCommand(const std::vector<std::string>& args) {
     kept = new SyntaxTree(ParseDockerfile(*text, options->file == "-" ? "<stdin>" : options->file));
     const SyntaxTree& tree = *kept;
     if (options->json) {
-      // Text that is not UTF-8 (Latin-1 comments...) is shown with U+FFFD, not refused.
-      WriteSyntaxTreeJson(tree, 2, stdout);
-      std::fputc('\n', stdout);
+      WriteSyntaxTreeJson(tree, 2, [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+      });
     } else {
       PrintTree(tree, std::cout);
     }

@@ -129,7 +129,7 @@ std::vector<StepGraph> GenerateBuildDirectory(const std::filesystem::path& dir,
   WriteIfChanged(dir / kRequestFile, BuildRequestToJson(request).dump(2) + "\n");
   std::vector<NinjaImage> images;
   for (size_t i = 0; i < graphs.size(); ++i) {
-    WriteIfChanged(dir / GraphFile(i), StepGraphToJson(graphs[i]).dump() + "\n");
+    WriteIfChanged(dir / GraphFile(i), StepGraphJsonText(graphs[i]));
     images.push_back(
         {request.images[i].name, GraphFile(i), &graphs[i], IidFile(request.images[i].name)});
   }

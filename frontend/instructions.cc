@@ -7,9 +7,12 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <span>
 
 #include <nlohmann/json.hpp>
+
+#include "frontend/instruction_flags.h"
+#include "frontend/run_mount.h"
+#include "frontend/text.h"
 
 namespace kiln {
 
@@ -98,173 +101,6 @@ std::string Join(const std::vector<std::string>& words, std::string_view separat
     out += words[i];
   }
   return out;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
-
-bool IsDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Flags
-
-enum class FlagType { kBool, kString, kStrings };
-
-struct FlagSpec {
-  std::string_view name;
-  FlagType type;
-};
-
-const std::map<std::string_view, std::vector<FlagSpec>>& FlagTable() {
-  using enum FlagType;
-  static const std::map<std::string_view, std::vector<FlagSpec>> table = {
-      {"FROM", {{"platform", kString}}},
-      {"RUN", {{"mount", kStrings}, {"network", kString}, {"security", kString}}},
-      {"COPY",
-       {{"from", kString},
-        {"chown", kString},
-        {"chmod", kString},
-        {"link", kBool},
-        {"exclude", kStrings},
-        {"parents", kBool}}},
-      {"ADD",
-       {{"chown", kString},
-        {"chmod", kString},
-        {"link", kBool},
-        {"exclude", kStrings},
-        {"checksum", kString},
-        {"keep-git-dir", kBool}}},
-      {"HEALTHCHECK",
-       {{"interval", kString},
-        {"timeout", kString},
-        {"start-period", kString},
-        {"start-interval", kString},
-        {"retries", kString}}},
-  };
-  return table;
-}
-
-/// Edit distance counting a swap of neighbours as one edit (optimal string alignment).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-/// " (did you mean --NAME?)" for a likely typo of one of `specs`, else "".
-std::string FlagSuggestion(std::string_view name, const std::vector<FlagSpec>& specs) {
-  for (const FlagSpec& spec : specs)
-    if (EditDistance(name, spec.name) <= std::max<size_t>(1, spec.name.size() / 3))
-      return " (did you mean --" + std::string(spec.name) + "?)";
-  return {};
-}
-
-bool IsFlagOfAnyInstruction(std::string_view name) {
-  for (const auto& [keyword, specs] : FlagTable())
-    for (const FlagSpec& spec : specs)
-      if (spec.name == name) return true;
-  return false;
-}
-
-/// Parsed flags of one node; booleans hold "true" or "false".
-class Flags {
- public:
-  bool Has(std::string_view name) const { return values_.find(name) != values_.end(); }
-  std::string Value(std::string_view name) const {
-    const auto it = values_.find(name);
-    return it == values_.end() ? std::string() : it->second.back();
-  }
-  const std::vector<std::string>& Values(std::string_view name) const {
-    static const std::vector<std::string> kNone;
-    const auto it = values_.find(name);
-    return it == values_.end() ? kNone : it->second;
-  }
-  bool Bool(std::string_view name) const { return Value(name) == "true"; }
-  bool Empty() const { return values_.empty(); }
-  /// The flag word as written, for error columns.
-  std::string Word(std::string_view name) const {
-    const auto it = words_.find(name);
-    return it == words_.end() ? std::string() : it->second;
-  }
-  void Add(const std::string& name, std::string value, const std::string& word) {
-    values_[name].push_back(std::move(value));
-    words_[name] = word;
-  }
-
- private:
-  // Looked up by string_view without building a std::string each time.
-  std::map<std::string, std::vector<std::string>, std::less<>> values_;
-  std::map<std::string, std::string, std::less<>> words_;
-};
-
-Flags ParseFlags(const Node& node, const SyntaxTree& tree) {
-  static const std::vector<FlagSpec> none;
-  const auto table_it = FlagTable().find(node.instruction);
-  const std::vector<FlagSpec>& specs = table_it == FlagTable().end() ? none : table_it->second;
-  Flags flags;
-  for (const std::string& word : node.flags) {
-    if (!word.starts_with("--"))
-      throw ErrorAt(tree, node, "flag should start with --: " + word, word);
-    const std::string_view body = std::string_view(word).substr(2);
-    const size_t eq = body.find('=');
-    const std::string name(body.substr(0, eq));
-    const bool has_value = eq != std::string_view::npos;
-    std::string value = has_value ? std::string(body.substr(eq + 1)) : std::string();
-    const auto spec =
-        std::find_if(specs.begin(), specs.end(), [&](const FlagSpec& s) { return s.name == name; });
-    if (spec == specs.end()) {
-      if (IsFlagOfAnyInstruction(name))
-        throw ErrorAt(tree, node, "flag --" + name + " is not valid for " + node.instruction, word);
-      throw ErrorAt(tree, node, "unknown flag: --" + name + FlagSuggestion(name, specs), word);
-    }
-    if (flags.Has(name) && spec->type != FlagType::kStrings)
-      throw ErrorAt(tree, node, "duplicate flag specified: --" + name, word);
-    if (spec->type == FlagType::kBool) {
-      if (has_value && value.empty())
-        throw ErrorAt(tree, node, "flag --" + name + " expects a value", word);
-      value = Lower(value);
-      if (value.empty()) value = "true";
-      if (value != "true" && value != "false")
-        throw ErrorAt(tree, node,
-                      "expecting boolean value for flag --" + name +
-                          ", not: " + std::string(body.substr(eq + 1)),
-                      word);
-    } else if (value.empty()) {
-      throw ErrorAt(tree, node, "flag --" + name + " expects a value", word);
-    }
-    flags.Add(name, std::move(value), word);
-  }
-  return flags;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,26 +239,6 @@ std::optional<std::string> HeredocSource(const Node& node, std::string_view word
   return std::nullopt;
 }
 
-bool ParseBoolValue(std::string_view value, bool* out) {
-  const std::string lower = Lower(value);
-  if (lower.empty() || lower == "true" || lower == "1") {
-    *out = true;
-    return true;
-  }
-  if (lower == "false" || lower == "0") {
-    *out = false;
-    return true;
-  }
-  return false;
-}
-
-bool IsOctalMode(std::string_view text) {
-  if (text.empty() || text.size() > 5) return false;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; }))
-    return false;
-  return std::stoul(std::string(text), nullptr, 8) <= 07777;
-}
-
 // ---------------------------------------------------------------------------------------------
 // FROM, ARG
 
@@ -481,140 +297,16 @@ ArgInstruction ParseArg(const Typing& t) {
 // ---------------------------------------------------------------------------------------------
 // RUN
 
-/// Splits a --mount value on commas, honouring double-quoted fields as a CSV reader does.
-std::vector<std::string> SplitCsv(std::string_view text) {
-  std::vector<std::string> fields;
-  if (text.find('"') == std::string_view::npos) {  // the usual case: plain commas
-    for (size_t start = 0;;) {
-      const size_t comma = std::min(text.find(',', start), text.size());
-      fields.emplace_back(text.substr(start, comma - start));
-      if (comma == text.size()) return fields;
-      start = comma + 1;
-    }
-  }
-  std::string current;
-  bool quoted = false;
-  for (char c : text) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.push_back(std::move(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  fields.push_back(std::move(current));
-  return fields;
-}
-
-void CheckMountKey(const Typing& t, const RunMount& mount, const std::string& key,
-                   std::initializer_list<std::string_view> types, const std::string& spec) {
-  if (std::find(types.begin(), types.end(), mount.type) == types.end())
-    t.Fail("unexpected key '" + key + "' for mount type '" + mount.type + "'", spec);
-}
-
-RunMount ParseMount(const Typing& t, const std::string& spec, int ssh_index) {
-  RunMount mount;
-  mount.type = "bind";
-  std::vector<std::pair<std::string, std::optional<std::string>>> fields;
-  for (const std::string& field : SplitCsv(spec)) {
-    const size_t eq = field.find('=');
-    std::string key = Lower(Trim(std::string_view(field).substr(0, eq)));
-    if (key.empty()) t.Fail("invalid mount field '" + field + "' in '" + spec + "'", spec);
-    std::optional<std::string> value;
-    if (eq != std::string::npos) value = t.words.Word(std::string_view(field).substr(eq + 1));
-    if (key == "type") {
-      if (!value) t.Fail("invalid field 'type' must be a key=value pair", spec);
-      static const std::set<std::string> types = {"bind", "cache", "tmpfs", "secret", "ssh"};
-      if (!types.count(*value)) t.Fail("unsupported mount type \"" + *value + "\"", spec);
-      mount.type = *value;
-    } else {
-      fields.emplace_back(std::move(key), std::move(value));
-    }
-  }
-  std::optional<bool> readonly;
-  for (const auto& [key, value] : fields) {
-    static const std::set<std::string> flag_keys = {"readonly", "ro", "rw", "readwrite",
-                                                    "required"};
-    if (!value && !flag_keys.count(key))
-      t.Fail("invalid field '" + key + "' must be a key=value pair", spec);
-    static const std::string kNone;
-    const std::string& v = value ? *value : kNone;
-    if (key == "target" || key == "dst" || key == "destination") {
-      mount.target = v;
-    } else if (key == "source" || key == "src") {
-      CheckMountKey(t, mount, key, {"bind", "cache", "secret"}, spec);
-      mount.options["source"] = v;
-    } else if (key == "from") {
-      CheckMountKey(t, mount, key, {"bind", "cache"}, spec);
-      mount.from_image = v;
-    } else if (key == "readonly" || key == "ro" || key == "rw" || key == "readwrite") {
-      bool on = true;
-      if (!ParseBoolValue(v, &on)) t.Fail("invalid value for " + key + ": " + v, spec);
-      readonly = (key == "rw" || key == "readwrite") ? !on : on;
-    } else if (key == "required") {
-      CheckMountKey(t, mount, key, {"secret", "ssh"}, spec);
-      bool on = true;
-      if (!ParseBoolValue(v, &on)) t.Fail("invalid value for required: " + v, spec);
-      mount.options["required"] = on ? "true" : "false";
-    } else if (key == "id") {
-      CheckMountKey(t, mount, key, {"cache", "secret", "ssh"}, spec);
-      mount.options["id"] = v;
-    } else if (key == "sharing") {
-      CheckMountKey(t, mount, key, {"cache"}, spec);
-      if (v != "shared" && v != "private" && v != "locked" && !t.Unexpanded(v))
-        t.Fail("unsupported sharing value \"" + v + "\"", spec);
-      mount.options["sharing"] = v;
-    } else if (key == "mode") {
-      CheckMountKey(t, mount, key, {"cache", "secret", "ssh"}, spec);
-      if (!IsOctalMode(v) && !t.Unexpanded(v)) t.Fail("invalid value " + v + " for mode", spec);
-      mount.options["mode"] = v;
-    } else if (key == "uid" || key == "gid") {
-      CheckMountKey(t, mount, key, {"cache", "secret", "ssh"}, spec);
-      if (!IsDigits(v) && !t.Unexpanded(v)) t.Fail("invalid value " + v + " for " + key, spec);
-      mount.options[key] = v;
-    } else if (key == "size") {
-      CheckMountKey(t, mount, key, {"tmpfs"}, spec);
-      static const std::regex size("^[0-9]+([kKmMgG][bB]?|[bB])?$");
-      if (!std::regex_match(v, size) && !t.Unexpanded(v))
-        t.Fail("invalid value " + v + " for size", spec);
-      mount.options["size"] = v;
-    } else if (key == "env") {
-      CheckMountKey(t, mount, key, {"secret"}, spec);
-      mount.options["env"] = v;
-    } else {
-      t.Fail("unexpected key '" + key + "' in '" + spec + "'", spec);
-    }
-  }
-  if (mount.type == "secret") {
-    auto& id = mount.options["id"];
-    if (id.empty() && !mount.target.empty()) id = mount.target.substr(mount.target.rfind('/') + 1);
-    if (id.empty()) t.Fail("secret mount requires an id or a target", spec);
-    if (mount.target.empty() && !mount.options.count("env")) mount.target = "/run/secrets/" + id;
-    readonly = true;
-  } else if (mount.type == "ssh") {
-    if (mount.options["id"].empty()) mount.options["id"] = "default";
-    if (mount.target.empty()) mount.target = "/run/buildkit/ssh_agent." + std::to_string(ssh_index);
-    readonly = true;
-  } else if (mount.target.empty()) {
-    t.Fail("mount type=" + mount.type + " requires a target", spec);
-  }
-  if (mount.type == "cache") {
-    if (mount.options["id"].empty()) mount.options["id"] = mount.target;
-    if (mount.options["sharing"].empty()) mount.options["sharing"] = "shared";
-  }
-  // BuildKit's defaults: bind mounts read-only, the others writable unless asked.
-  mount.options["readonly"] = readonly.value_or(mount.type == "bind") ? "true" : "false";
-  return mount;
-}
-
 RunInstruction ParseRun(const Typing& t) {
   RunInstruction run;
   run.command = t.Command();
   int ssh_index = 0;
   for (const std::string& spec : t.flags.Values("mount")) {
-    run.mounts.push_back(ParseMount(t, spec, ssh_index));
+    try {
+      run.mounts.push_back(ParseRunMount(spec, t.words, t.literal, ssh_index));
+    } catch (const MountError& e) {
+      t.Fail(e.what(), spec);
+    }
     if (run.mounts.back().type == "ssh") ++ssh_index;
   }
   run.network = t.flags.Value("network");

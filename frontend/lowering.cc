@@ -1,11 +1,6 @@
 #include "frontend/lowering.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cstdint>
-#include <cstring>
-#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +11,8 @@
 #include "frontend/instructions.h"
 #include "frontend/parser.h"
 #include "frontend/shell_word.h"
+#include "frontend/step_text.h"
+#include "frontend/text.h"
 
 namespace kiln {
 namespace {
@@ -27,18 +24,6 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool IsDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c));
-  });
-}
 
 /// `path` made absolute against `base` and cleaned as Go's path.Join does.
 std::string ResolvePath(std::string_view base, std::string_view path) {
@@ -61,170 +46,6 @@ std::string ResolvePath(std::string_view base, std::string_view path) {
   out.reserve(joined.size() + 1);
   for (const std::string_view part : parts) out.append("/").append(part);
   return out;
-}
-
-/// A word as a user reads it: quoted when it would not read back as one word.
-std::string Shown(const std::string& word) {
-  const bool plain = !word.empty() && std::none_of(word.begin(), word.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'';
-  });
-  return plain ? word : nlohmann::json(word).dump();
-}
-
-std::string ShownCommand(const std::vector<std::string>& args, bool shell_form) {
-  if (shell_form) return args.empty() ? std::string() : args[0];
-  return nlohmann::json(args).dump();
-}
-
-/// Writes the key text of a step: `name=value ` for each field that is not at its default,
-/// strings length-prefixed (`3:abc`) so that no two different values give the same text.
-/// The text is built in a plain buffer kept from step to step (a copy and a pointer bump per
-/// piece, no reallocation once it is large enough).
-class KeyWriter {
- public:
-  /// Starts a new text.
-  void Clear() { size_ = 0; }
-  std::string_view text() const { return {buffer_.get(), size_}; }
-
-  void Text(const char* name, std::string_view value) {
-    if (value.empty()) return;
-    Name(name);
-    String(value);
-    Put(' ');
-  }
-  void Flag(const char* name, bool on) {
-    if (!on) return;
-    Put(name);
-    Put(' ');
-  }
-  void Number(const char* name, int64_t value) {
-    Name(name);
-    Digits(value);
-    Put(' ');
-  }
-  void List(const char* name, const std::vector<std::string>& values) {
-    if (values.empty()) return;
-    Name(name);
-    Put('[');
-    for (const std::string& value : values) {
-      String(value);
-      Put(',');
-    }
-    Put("] ");
-  }
-  /// `pairs`: a map or a vector of string pairs.
-  template <class Pairs>
-  void PairList(const char* name, const Pairs& pairs) {
-    if (pairs.empty()) return;
-    Name(name);
-    Put('[');
-    for (const auto& [key, value] : pairs) {
-      String(key);
-      Put('=');
-      String(value);
-      Put(',');
-    }
-    Put("] ");
-  }
-  void Open(const char* name) {
-    Name(name);
-    Put("{ ");
-  }
-  void Close() { Put("} "); }
-
- private:
-  void Name(const char* name) {
-    Put(name);
-    Put('=');
-  }
-  void String(std::string_view value) {
-    Digits(static_cast<int64_t>(value.size()));
-    Put(':');
-    Put(value);
-  }
-  void Digits(int64_t value) {
-    char digits[24];
-    const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    Put(std::string_view(digits, static_cast<size_t>(end - digits)));
-  }
-  void Put(std::string_view bytes) {
-    if (size_ + bytes.size() > capacity_) Grow(size_ + bytes.size());
-    std::memcpy(buffer_.get() + size_, bytes.data(), bytes.size());
-    size_ += bytes.size();
-  }
-  void Put(char c) { Put(std::string_view(&c, 1)); }
-  void Grow(size_t needed) {
-    const size_t capacity = std::max(needed, capacity_ * 2);
-    auto bigger = std::make_unique<char[]>(capacity);
-    if (size_ > 0) std::memcpy(bigger.get(), buffer_.get(), size_);
-    buffer_ = std::move(bigger);
-    capacity_ = capacity;
-  }
-
-  std::unique_ptr<char[]> buffer_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
-
-/// Everything in `step` that decides its result, without positions, ids, the shown text or
-/// stage numbers (another target of the same Dockerfile numbers stages differently: only
-/// whether a stage is used counts). run_env is left out: build_args holds the values that
-/// matter, and undeclared proxies do not.
-/// `key` is working space, reused from step to step.
-std::string KeyText(const Step& step, KeyWriter& key) {
-  key.Clear();
-  key.Text("kind", StepKindName(step.kind));
-  key.Text("instruction", step.instruction);
-  key.PairList("build_args", step.build_args);
-  key.Text("base_image", step.base_image);
-  key.Flag("base_stage", step.base_stage >= 0);
-  key.Text("platform", step.platform);
-  key.List("command", step.command);
-  key.Flag("shell_form", step.shell_form);
-  for (const RunMount& mount : step.mounts) {
-    key.Open("mount");
-    key.Text("type", mount.type);
-    key.Text("target", mount.target);
-    key.Flag("from_stage", mount.from_stage >= 0);
-    key.Text("from_image", mount.from_image);
-    key.PairList("options", mount.options);
-    key.Close();
-  }
-  key.Text("network", step.network);
-  key.Text("security", step.security);
-  key.List("sources", step.sources);
-  key.Text("destination", step.destination);
-  key.Flag("from_stage", step.from_stage >= 0);
-  key.Text("from_image", step.from_image);
-  key.Text("chown", step.chown);
-  key.Text("chmod", step.chmod);
-  key.Flag("link", step.link);
-  key.Flag("parents", step.parents);
-  key.List("excludes", step.excludes);
-  key.Text("checksum", step.checksum);
-  key.Flag("keep_git_dir", step.keep_git_dir);
-  for (const InlineFile& file : step.inline_files) {
-    key.Open("inline_file");
-    key.Text("name", file.name);
-    key.Text("content", file.content);
-    key.Close();
-  }
-  key.PairList("env", step.env);
-  key.PairList("labels", step.labels);
-  key.List("args", step.args);
-  key.Text("value", step.value);
-  if (step.healthcheck) {
-    const Healthcheck& check = *step.healthcheck;
-    key.Open("healthcheck");
-    key.List("test", check.test);
-    key.Number("interval_ns", check.interval_ns);
-    key.Number("timeout_ns", check.timeout_ns);
-    key.Number("start_period_ns", check.start_period_ns);
-    key.Number("start_interval_ns", check.start_interval_ns);
-    key.Number("retries", check.retries);
-    key.Close();
-  }
-  return std::string(key.text());
 }
 
 /// Expands with the variables in scope and remembers the names it looked up.
@@ -518,7 +339,7 @@ class Lowerer {
             [&](const HealthcheckInstruction& health) {
               Step& step = NewStep(StepKind::kConfig, "HEALTHCHECK", line);
               step.healthcheck = health.check;
-              step.text = HealthcheckText(node, health.check);
+              step.text = HealthcheckText(node.flags, health.check);
             },
             [&](const ShellInstruction& shell) {
               Step& step = NewStep(StepKind::kConfig, "SHELL", line);
@@ -571,15 +392,7 @@ class Lowerer {
       }
       step.mounts.push_back(std::move(mount));
     }
-    // Flags as written: the mount defaults filled in above are noise to a reader.
-    std::string text = "RUN";
-    for (const std::string& flag : node.flags) text.append(" ").append(flag);
-    text.append(" ");
-    if (step.shell_form && !step.command.empty())
-      text.append(step.command[0]);  // what ShownCommand gives, without a copy
-    else
-      text.append(ShownCommand(step.command, step.shell_form));
-    step.text = std::move(text);
+    step.text = RunText(node.flags, step);
     // RUN sees every arg declared so far as environment, so its result depends on them all (the
     // args its flags used are among them). The same for every RUN until an ARG or ENV.
     StageState& state = Current();
@@ -663,46 +476,6 @@ class Lowerer {
     step.text = "WORKDIR " + step.value;
   }
 
-  // --- text ---------------------------------------------------------------------------------
-
-  static std::string PairsText(const std::vector<std::pair<std::string, std::string>>& pairs) {
-    std::string text;
-    // Appends only: `" " + Shown(...)` trips GCC 12's -Wrestrict at -O3.
-    for (const auto& [key, value] : pairs)
-      text.append(" ").append(Shown(key)).append("=").append(value.empty() ? "\"\"" : Shown(value));
-    return text;
-  }
-
-  static std::string WordsText(const std::vector<std::string>& words) {
-    std::string text;
-    for (const std::string& word : words) text.append(" ").append(Shown(word));
-    return text;
-  }
-
-  static std::string TransferText(const Step& step, const std::string& from) {
-    std::string text = step.instruction;
-    if (!from.empty()) text += " --from=" + from;
-    if (!step.chown.empty()) text += " --chown=" + step.chown;
-    if (!step.chmod.empty()) text += " --chmod=" + step.chmod;
-    if (step.link) text += " --link";
-    if (step.parents) text += " --parents";
-    for (const std::string& pattern : step.excludes)
-      text.append(" --exclude=").append(Shown(pattern));
-    if (!step.checksum.empty()) text += " --checksum=" + step.checksum;
-    if (step.keep_git_dir) text += " --keep-git-dir";
-    return text + WordsText(step.sources) + " " + Shown(step.destination);
-  }
-
-  static std::string HealthcheckText(const Node& node, const Healthcheck& check) {
-    if (check.test.size() == 1 && check.test[0] == "NONE") return "HEALTHCHECK NONE";
-    std::string text = "HEALTHCHECK";
-    for (const std::string& flag : node.flags) text += " " + flag;
-    if (check.test[0] == "CMD-SHELL") return text + " CMD " + check.test[1];
-    return text + " CMD " +
-           nlohmann::json(std::vector<std::string>(check.test.begin() + 1, check.test.end()))
-               .dump();
-  }
-
   // --- target and pruning -------------------------------------------------------------------
 
   int TargetStage() const {
@@ -747,7 +520,6 @@ class Lowerer {
     }
     // graph_ is done with: its steps are compacted in place (a kept step never moves to a
     // higher index) and handed over, so the large Steps are not copied to a second vector.
-    KeyWriter key_writer;
     for (Step& old : graph_.steps) {
       const int id = step_map[old.id];
       if (id < 0) continue;
@@ -759,7 +531,7 @@ class Lowerer {
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
-      step.key_text = KeyText(step, key_writer);
+      step.key_text = StepKeyText(step);
     }
     graph_.steps.resize(next_step);
     out.steps = std::move(graph_.steps);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "frontend/dockerfile_error.h"
+#include "frontend/text.h"
 
 namespace kiln {
 namespace {
@@ -21,18 +22,6 @@ bool IsSpace(char c) {
 /// BuildKit's reWhitespace `[\t\v\f\r ]+`: what separates keywords and plain words.
 bool IsBlank(char c) {
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
-}
-
-std::string ToUpper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 size_t SkipSpaces(std::string_view s, size_t pos) {
@@ -210,22 +199,6 @@ size_t ExtractFlags(std::string_view s, size_t pos, std::vector<std::string>& fl
   }
 }
 
-/// Damerau (optimal string alignment) distance.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 /// How an instruction's arguments are read (BuildKit's dispatch table of line parsers).
 enum class ArgsRule {
   kMaybeJson,      // RUN, CMD, ENTRYPOINT
@@ -330,7 +303,7 @@ class Parser {
       const size_t key_begin = pos;
       if (pos >= raw.size() || !std::isalpha(static_cast<unsigned char>(raw[pos]))) return;
       while (pos < raw.size() && std::isalnum(static_cast<unsigned char>(raw[pos]))) ++pos;
-      const std::string key = ToLower(raw.substr(key_begin, pos - key_begin));
+      const std::string key = Lower(raw.substr(key_begin, pos - key_begin));
       pos = SkipSpaces(raw, pos);
       if (pos >= raw.size() || raw[pos] != '=') return;
       const size_t value_begin = SkipSpaces(raw, pos + 1);
@@ -391,7 +364,7 @@ class Parser {
 
     size_t keyword_end = begin;
     while (keyword_end < text.size() && !IsBlank(text[keyword_end])) ++keyword_end;
-    const std::string keyword = ToUpper(text.substr(begin, keyword_end - begin));
+    const std::string keyword = Upper(text.substr(begin, keyword_end - begin));
     const InstructionSpec* spec = FindInstruction(keyword);
     const Position at = line.At(begin);
     if (spec == nullptr) {
@@ -523,7 +496,7 @@ class Parser {
   void ParseHealthcheck(const LogicalLine& line, size_t offset, std::string_view rest, Node& node) {
     size_t type_end = 0;
     while (type_end < rest.size() && !IsSpace(rest[type_end])) ++type_end;
-    const std::string type = ToUpper(rest.substr(0, type_end));
+    const std::string type = Upper(rest.substr(0, type_end));
     const size_t command_begin = SkipSpaces(rest, type_end);
     const std::string_view command = rest.substr(command_begin);
     if (type == "NONE") {
@@ -547,7 +520,7 @@ class Parser {
   void ParseOnbuild(const LogicalLine& line, size_t offset, std::string_view rest, Node& node) {
     size_t keyword_end = 0;
     while (keyword_end < rest.size() && !IsBlank(rest[keyword_end])) ++keyword_end;
-    const std::string trigger = ToUpper(rest.substr(0, keyword_end));
+    const std::string trigger = Upper(rest.substr(0, keyword_end));
     if (trigger == "ONBUILD")
       Fail(line.At(offset), "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
     if (trigger == "FROM" || trigger == "MAINTAINER")
@@ -636,7 +609,7 @@ const std::vector<std::string>& InstructionKeywords() {
 }
 
 std::optional<std::string> SuggestInstruction(std::string_view word) {
-  const std::string upper = ToUpper(word);
+  const std::string upper = Upper(word);
   const size_t limit = std::max<size_t>(1, upper.size() / 3);
   std::optional<std::string> best;
   size_t best_distance = limit + 1;

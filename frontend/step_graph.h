@@ -5,10 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,11 +29,12 @@ enum class StepKind {
 /// A RUN --mount, flags validated; `options` holds the remaining key/values normalized
 /// (source, id, sharing, mode, uid, gid, size, required, env, readonly="true"...).
 struct RunMount {
-  std::string type;      ///< bind | cache | tmpfs | secret | ssh
-  std::string target;    ///< absolute path in the container
-  int from_stage = -1;   ///< bind/cache `from=` naming a stage
+  std::string type;        ///< bind | cache | tmpfs | secret | ssh
+  std::string target;      ///< absolute path in the container
+  int from_stage = -1;     ///< bind/cache `from=` naming a stage
   std::string from_image;  ///< bind/cache `from=` naming an image; empty: the context
   std::map<std::string, std::string> options;
+  bool operator==(const RunMount&) const = default;
 };
 
 /// HEALTHCHECK settings; durations in nanoseconds, 0 = unset (Docker's defaults apply).
@@ -43,18 +45,20 @@ struct Healthcheck {
   int64_t start_period_ns = 0;
   int64_t start_interval_ns = 0;
   int retries = 0;
+  bool operator==(const Healthcheck&) const = default;
 };
 
 /// A here-document after expansion: RUN feeds it to the command, COPY/ADD writes it as a file.
 struct InlineFile {
   std::string name;
   std::string content;
+  bool operator==(const InlineFile&) const = default;
 };
 
 struct Step {
-  int id = -1;          ///< index in StepGraph::steps
-  int stage = -1;       ///< index in StepGraph::stages
-  int parent = -1;      ///< the previous step of the stage (-1 for FROM)
+  int id = -1;      ///< index in StepGraph::steps
+  int stage = -1;   ///< index in StepGraph::stages
+  int parent = -1;  ///< the previous step of the stage (-1 for FROM)
   StepKind kind = StepKind::kConfig;
   std::string instruction;  ///< canonical keyword: FROM, RUN, COPY, ENV, ...
   std::string text;         ///< the instruction after expansion, as shown to users and in history
@@ -89,7 +93,7 @@ struct Step {
   bool link = false;
   bool parents = false;
   std::vector<std::string> excludes;
-  std::string checksum;     ///< ADD --checksum
+  std::string checksum;  ///< ADD --checksum
   bool keep_git_dir = false;
   std::vector<InlineFile> inline_files;  ///< heredocs (RUN: script bodies; COPY/ADD: files)
 
@@ -101,48 +105,81 @@ struct Step {
                                   ///< SHELL, EXPOSE ports ("80/tcp"), VOLUME paths
   std::string value;  ///< USER, WORKDIR (absolute), STOPSIGNAL, ONBUILD trigger text, MAINTAINER
   std::optional<Healthcheck> healthcheck;
+  bool operator==(const Step&) const = default;
 };
 
 struct Stage {
   int index = -1;
-  std::string name;        ///< `AS name`, lower-cased; empty when unnamed
-  std::vector<int> steps;  ///< step ids in order, FROM first
+  std::string name;             ///< `AS name`, lower-cased; empty when unnamed
+  std::vector<int> steps;       ///< step ids in order, FROM first
   std::vector<int> depends_on;  ///< stages whose results this stage reads (base, --from, mounts)
+  bool operator==(const Stage&) const = default;
 };
 
 struct StepGraph {
-  std::string dockerfile;  ///< path of the Dockerfile as given
-  std::string context;     ///< the build context directory
-  std::vector<std::string> ignore_patterns;  ///< .dockerignore lines in effect, cleaned
+  std::string dockerfile;                         ///< path of the Dockerfile as given
+  std::string context;                            ///< the build context directory
+  std::vector<std::string> ignore_patterns;       ///< .dockerignore lines in effect, cleaned
   std::map<std::string, std::string> build_args;  ///< --build-arg values given
   std::vector<Stage> stages;  ///< only the stages the target needs, in Dockerfile order
   std::vector<Step> steps;
-  int target_stage = -1;      ///< the stage whose result is the image
+  int target_stage = -1;              ///< the stage whose result is the image
   std::vector<std::string> warnings;  ///< e.g. unused build args
+  bool operator==(const StepGraph&) const = default;
 };
 
 /// True for a COPY/ADD source naming a heredoc ("<<EOF"): its body is in Step::inline_files.
-inline bool IsHeredocSource(const std::string& source) { return source.rfind("<<", 0) == 0; }
+inline bool IsHeredocSource(const std::string& source) {
+  return source.rfind("<<", 0) == 0;
+}
 
 /// True for an ADD source that is a URL rather than a context path.
 inline bool IsUrlSource(const std::string& source) {
   return source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0;
 }
 
-/// The JSON form used by `kiln graph --format json` and by the files the generator writes for
-/// ninja's edges; `StepGraphFromJson(StepGraphToJson(g))` equals `g`.
-/// Fields of a Step that hold their default value are left out (StepGraphFromJson restores
-/// them); id, stage, parent, kind, instruction, text, line and key_text are always there.
+/// The name of `kind` in the JSON form and in messages: "from", "run", "copy", ...
+const char* StepKindName(StepKind kind);
+
+// The JSON form used by `kiln graph --format json` and by the graph files ninja's edges read,
+// one description per type. Objects come out with their keys sorted. RunMount, Healthcheck,
+// InlineFile, Stage and StepGraph have every field written. A Step's id, stage, parent, kind,
+// instruction, text, line and key_text are always written; its other fields only when they
+// differ from their default, which reading restores. So `StepGraphFromJson(StepGraphToJson(g))`
+// equals `g`. Reading a step kind that has no name throws std::invalid_argument.
+void to_json(nlohmann::json& json, StepKind kind);
+void from_json(const nlohmann::json& json, StepKind& kind);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunMount, type, target, from_stage, from_image,
+                                                options)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Healthcheck, test, interval_ns, timeout_ns,
+                                                start_period_ns, start_interval_ns, retries)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InlineFile, name, content)
+void to_json(nlohmann::json& json, const Step& step);
+void from_json(const nlohmann::json& json, Step& step);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stage, index, name, steps, depends_on)
+void to_json(nlohmann::json& json, const StepGraph& graph);
+void from_json(const nlohmann::json& json, StepGraph& graph);
+
 nlohmann::json StepGraphToJson(const StepGraph& graph);
 StepGraph StepGraphFromJson(const nlohmann::json& json);
 
-/// StepGraphToJson(graph).dump(indent), written directly without the JSON tree (several times
-/// faster on large graphs); bytes that are not UTF-8 become U+FFFD.
+/// The one writer of a graph's JSON text: StepGraphToJson(graph).dump(indent) and a newline,
+/// with bytes that are not UTF-8 replaced by U+FFFD, handed to `out` in consecutive pieces (a
+/// step at a time: a large graph's text is megabytes). What `kiln graph --format json` prints
+/// (indent 2).
+void WriteStepGraphJson(const StepGraph& graph, int indent,
+                        const std::function<void(std::string_view)>& out);
+
+/// The text WriteStepGraphJson writes, as one string: what a build directory's graph files hold
+/// (indent -1, compact).
 std::string StepGraphJsonText(const StepGraph& graph, int indent = -1);
 
-/// Writes StepGraphJsonText(graph, indent) to `file` in chunks, without holding it all in memory.
-void WriteStepGraphJson(const StepGraph& graph, int indent, std::FILE* file);
-
-const char* StepKindName(StepKind kind);
+/// The canonical text of everything static in `step` that decides its result, for its cache
+/// key (Step::key_text): the step's JSON form without what does not: its id, stage, parent,
+/// line and shown text (key_text itself too), and run_env (build_args holds the values that
+/// matter; undeclared proxies do not). Stage indexes (base_stage, from_stage, a mount's
+/// from_stage) become `true` when set: another target of the same Dockerfile numbers the stages
+/// differently, and the stages' results enter the key through the engine.
+std::string StepKeyText(const Step& step);
 
 }  // namespace kiln

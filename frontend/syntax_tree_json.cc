@@ -2,72 +2,49 @@
 
 #include <string>
 
-#include "frontend/json_writer.h"
+#include "frontend/json_text.h"
 
 namespace kiln {
 namespace {
 
-void WriteOptional(const std::optional<std::string>& value, JsonWriter& out) {
-  if (value)
-    out.String(*value);
-  else
-    out.Null();
+using nlohmann::ordered_json;
+
+ordered_json OptionalToJson(const std::optional<std::string>& value) {
+  return value ? ordered_json(*value) : ordered_json(nullptr);
 }
 
-// The one description of the document: the nlohmann forms are parsed from this text.
-void WriteNode(const Node& node, JsonWriter& out) {
-  out.BeginObject();
-  out.Key("instruction");
-  out.String(node.instruction);
-  out.Key("line");
-  out.Int(node.line);
-  out.Key("end_line");
-  out.Int(node.end_line);
-  out.Key("column");
-  out.Int(node.column);
-  out.Key("flags");
-  out.Strings(node.flags);
-  out.Key("form");
-  out.String(ArgFormName(node.form));
-  out.Key("args");
-  out.Strings(node.args);
-  if (node.instruction == "ENV" || node.instruction == "LABEL") {
-    out.Key("pairs");
-    out.BeginArray();
-    for (const KeyValue& pair : node.pairs) {
-      out.BeginObject();
-      out.Key("key");
-      out.String(pair.key);
-      out.Key("value");
-      out.String(pair.value);
-      out.Key("legacy");
-      out.Bool(pair.legacy);
-      out.EndObject();
-    }
-    out.EndArray();
+/// Builds an object member by member, in the order given. Cheaper than an initializer list of
+/// pairs, which copies each member once more: a large tree has many small objects.
+class Object {
+ public:
+  Object& Add(const char* key, ordered_json value) {
+    object_.Container::emplace_back(key, std::move(value));  // keys known to be new
+    return *this;
   }
-  if (!node.heredocs.empty()) {
-    out.Key("heredocs");
-    out.BeginArray();
-    for (const Heredoc& heredoc : node.heredocs) {
-      out.BeginObject();
-      out.Key("name");
-      out.String(heredoc.name);
-      out.Key("content");
-      out.String(heredoc.content);
-      out.Key("expand");
-      out.Bool(heredoc.expand);
-      out.Key("chomp");
-      out.Bool(heredoc.chomp);
-      out.EndObject();
-    }
-    out.EndArray();
-  }
-  if (node.onbuild) {
-    out.Key("onbuild");
-    WriteNode(*node.onbuild, out);
-  }
-  out.EndObject();
+  ordered_json Done() { return ordered_json(std::move(object_)); }
+
+ private:
+  ordered_json::object_t object_;
+};
+
+ordered_json PairsToJson(const std::vector<KeyValue>& pairs) {
+  ordered_json out = ordered_json::array();
+  for (const KeyValue& pair : pairs)
+    out.push_back(
+        Object().Add("key", pair.key).Add("value", pair.value).Add("legacy", pair.legacy).Done());
+  return out;
+}
+
+ordered_json HeredocsToJson(const std::vector<Heredoc>& heredocs) {
+  ordered_json out = ordered_json::array();
+  for (const Heredoc& heredoc : heredocs)
+    out.push_back(Object()
+                      .Add("name", heredoc.name)
+                      .Add("content", heredoc.content)
+                      .Add("expand", heredoc.expand)
+                      .Add("chomp", heredoc.chomp)
+                      .Done());
+  return out;
 }
 
 }  // namespace
@@ -86,53 +63,65 @@ std::string_view ArgFormName(ArgForm form) {
   return "shell";
 }
 
+ordered_json NodeToOrderedJson(const Node& node) {
+  Object out;
+  out.Add("instruction", node.instruction)
+      .Add("line", node.line)
+      .Add("end_line", node.end_line)
+      .Add("column", node.column)
+      .Add("flags", node.flags)
+      .Add("form", ArgFormName(node.form))
+      .Add("args", node.args);
+  if (node.instruction == "ENV" || node.instruction == "LABEL")
+    out.Add("pairs", PairsToJson(node.pairs));
+  if (!node.heredocs.empty()) out.Add("heredocs", HeredocsToJson(node.heredocs));
+  if (node.onbuild) out.Add("onbuild", NodeToOrderedJson(*node.onbuild));
+  return out.Done();
+}
+
 namespace {
 
-void WriteTree(const SyntaxTree& tree, JsonWriter& out) {
-  out.BeginObject();
-  out.Key("directives");
-  out.BeginObject();
-  out.Key("escape");
-  out.String(std::string(1, tree.directives.escape));
-  out.Key("syntax");
-  WriteOptional(tree.directives.syntax, out);
-  out.Key("check");
-  WriteOptional(tree.directives.check, out);
-  out.EndObject();
-  out.Key("instructions");
-  out.BeginArray();
-  for (const Node& node : tree.instructions) WriteNode(node, out);
-  out.EndArray();
-  out.EndObject();
+/// The document with an empty "instructions".
+ordered_json TreeWithoutInstructions(const SyntaxTree& tree) {
+  return Object()
+      .Add("directives", Object()
+                             .Add("escape", std::string(1, tree.directives.escape))
+                             .Add("syntax", OptionalToJson(tree.directives.syntax))
+                             .Add("check", OptionalToJson(tree.directives.check))
+                             .Done())
+      .Add("instructions", ordered_json::array())
+      .Done();
 }
 
 }  // namespace
 
-std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
-  std::string text;
-  JsonWriter out(&text, indent);
-  WriteTree(tree, out);
-  return text;
-}
-
-void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent, std::FILE* file) {
-  JsonWriter out(file, indent);
-  WriteTree(tree, out);
+ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
+  ordered_json document = TreeWithoutInstructions(tree);
+  ordered_json& instructions = document["instructions"];
+  for (const Node& node : tree.instructions) instructions.push_back(NodeToOrderedJson(node));
+  return document;
 }
 
 nlohmann::json NodeToJson(const Node& node) {
-  std::string text;
-  JsonWriter out(&text);
-  WriteNode(node, out);
-  return nlohmann::json::parse(text);
+  return nlohmann::json(NodeToOrderedJson(node));
 }
 
 nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree) {
-  return nlohmann::json::parse(SyntaxTreeToJsonText(tree));
+  return nlohmann::json(SyntaxTreeToOrderedJson(tree));
 }
 
-nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree) {
-  return nlohmann::ordered_json::parse(SyntaxTreeToJsonText(tree));
+void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent,
+                         const std::function<void(std::string_view)>& out) {
+  const auto node = [&tree](size_t i) { return NodeToOrderedJson(tree.instructions[i]); };
+  DumpWithLargeArray(TreeWithoutInstructions(tree), "instructions", tree.instructions.size(), node,
+                     indent, out);
+  out("\n");
+}
+
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent) {
+  std::string text;
+  WriteSyntaxTreeJson(tree, indent, [&text](std::string_view piece) { text.append(piece); });
+  return text;
 }
 
 }  // namespace kiln

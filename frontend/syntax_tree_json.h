@@ -1,7 +1,7 @@
 // The JSON rendering of a syntax tree printed by `kiln parse --json`: a stable interface.
 #pragma once
 
-#include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,26 +13,28 @@ namespace kiln {
 /// "shell", "exec", "words" or "pairs".
 std::string_view ArgFormName(ArgForm form);
 
-/// One instruction:
+/// One instruction, keys in this order:
 ///   {"instruction", "line", "end_line", "column", "flags": [...], "form", "args": [...],
 ///    "pairs": [{"key", "value", "legacy"}]          (ENV and LABEL only),
 ///    "heredocs": [{"name", "content", "expand", "chomp"}]  (only when there are any),
 ///    "onbuild": NODE                                 (ONBUILD only)}
-nlohmann::json NodeToJson(const Node& node);
+nlohmann::ordered_json NodeToOrderedJson(const Node& node);
 
 /// {"directives": {"escape": "\\", "syntax": null|"...", "check": null|"..."},
-///  "instructions": [NODE, ...]}
-nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
-
-/// The same document with keys in the order documented above, for people to read.
+///  "instructions": [NODE, ...]}, keys in this order: the document `kiln parse --json` prints.
 nlohmann::ordered_json SyntaxTreeToOrderedJson(const SyntaxTree& tree);
 
-/// SyntaxTreeToOrderedJson(tree).dump(indent), written directly (several times faster); bytes
-/// that are not UTF-8 become U+FFFD.
-std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent = -1);
+/// The same documents with their keys sorted, for comparing.
+nlohmann::json NodeToJson(const Node& node);
+nlohmann::json SyntaxTreeToJson(const SyntaxTree& tree);
 
-/// Writes SyntaxTreeToJsonText(tree, indent) to `file` in chunks, without holding it all in
-/// memory.
-void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent, std::FILE* file);
+/// The one writer of the tree's JSON text: SyntaxTreeToOrderedJson(tree).dump(indent) and a
+/// newline, with bytes that are not UTF-8 replaced by U+FFFD (a Latin-1 comment is shown, not
+/// refused), handed to `out` in consecutive pieces (an instruction at a time).
+void WriteSyntaxTreeJson(const SyntaxTree& tree, int indent,
+                         const std::function<void(std::string_view)>& out);
+
+/// The text WriteSyntaxTreeJson writes, as one string.
+std::string SyntaxTreeToJsonText(const SyntaxTree& tree, int indent = -1);
 
 }  // namespace kiln

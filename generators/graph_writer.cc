@@ -80,8 +80,4 @@ std::string StepGraphToDot(const StepGraph& graph) {
   return out.str();
 }
 
-std::string StepGraphToJsonText(const StepGraph& graph) {
-  return StepGraphToJson(graph).dump(2) + "\n";
-}
-
 }  // namespace kiln

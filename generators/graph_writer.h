@@ -1,4 +1,4 @@
-// Renderings of a StepGraph for people and tools: Graphviz dot and indented JSON.
+// A rendering of a StepGraph for people: Graphviz dot. (Its JSON text is StepGraphJsonText.)
 #pragma once
 
 #include <string>
@@ -11,8 +11,5 @@ namespace kiln {
 /// with its text, a solid edge from each step's parent and a dashed edge from the last step of
 /// every stage a step reads (FROM a stage, COPY --from, RUN --mount from=).
 std::string StepGraphToDot(const StepGraph& graph);
-
-/// StepGraphToJson(graph), indented by two spaces, ending with a newline.
-std::string StepGraphToJsonText(const StepGraph& graph);
 
 }  // namespace kiln

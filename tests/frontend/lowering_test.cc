@@ -487,7 +487,7 @@ TEST_CASE("key_text changes with every field that decides the result", "[lowerin
   const StepGraph b =
       Lower("FROM alpine AS y\nFROM alpine AS x\nFROM scratch\nCOPY --from=x a /b\n");
   CHECK(a.steps.back().key_text == b.steps.back().key_text);
-  // Lengths are written, so moving text between fields changes the key.
+  // Moving text between fields changes the key.
   CHECK(Lower("FROM scratch\nENV a=bc\n").steps[1].key_text !=
         Lower("FROM scratch\nENV ab=c\n").steps[1].key_text);
 }

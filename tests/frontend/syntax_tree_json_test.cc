@@ -72,7 +72,7 @@ TEST_CASE("the ordered rendering keeps the documented key order", "[syntax_tree_
                                          "form", "args", "pairs"});
 }
 
-TEST_CASE("the text rendering is the ordered JSON dumped", "[syntax_tree_json]") {
+TEST_CASE("the text rendering is the ordered JSON dumped, with a newline", "[syntax_tree_json]") {
   const SyntaxTree tree = ParseDockerfile(
       "# syntax=docker/dockerfile:1\n"
       "FROM golang AS build\n"
@@ -84,9 +84,15 @@ TEST_CASE("the text rendering is the ordered JSON dumped", "[syntax_tree_json]")
       "CMD []\n");
   for (int indent : {-1, 2}) {
     INFO("indent " << indent);
-    CHECK(SyntaxTreeToJsonText(tree, indent) == SyntaxTreeToOrderedJson(tree).dump(indent));
+    CHECK(SyntaxTreeToJsonText(tree, indent) == SyntaxTreeToOrderedJson(tree).dump(indent) + "\n");
   }
   CHECK(json::parse(SyntaxTreeToJsonText(tree, 2)) == SyntaxTreeToJson(tree));
+}
+
+TEST_CASE("the text rendering replaces bytes that are not UTF-8", "[syntax_tree_json]") {
+  const SyntaxTree tree = ParseDockerfile("FROM a\nRUN echo caf\xE9\n");
+  const json j = json::parse(SyntaxTreeToJsonText(tree));
+  CHECK(j["instructions"][1]["args"] == json({"echo caf\xEF\xBF\xBD"}));
 }
 
 TEST_CASE("form names", "[syntax_tree_json]") {

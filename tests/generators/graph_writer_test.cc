@@ -69,15 +69,5 @@ TEST_CASE("Dot output renders with Graphviz", "[graph_writer]") {
   CHECK(std::filesystem::file_size(dir / "graph.svg") > 0);
 }
 
-TEST_CASE("JSON text is the indented StepGraph JSON", "[graph_writer]") {
-  const StepGraph graph = TwoStageGraph();
-  const std::string text = StepGraphToJsonText(graph);
-  CHECK(text.back() == '\n');
-  CHECK_THAT(text, Catch::Matchers::Contains("\n  \"stages\": ["));
-  const nlohmann::json parsed = nlohmann::json::parse(text);
-  CHECK(parsed == StepGraphToJson(graph));
-  CHECK(StepGraphToJson(StepGraphFromJson(parsed)) == parsed);
-}
-
 }  // namespace
 }  // namespace kiln
