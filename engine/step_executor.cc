@@ -88,7 +88,7 @@ std::map<std::string, std::string> KeyParts(const StepInputs& in, const Step& st
                                             const StepSettings& settings) {
   std::map<std::string, std::string> parts;
   if (in.parent) parts["parent"] = in.parent->content_key;
-  parts["instruction"] = step.key_text;
+  parts["instruction"] = StepKeyText(step);
   if (!in.inputs_digest.empty()) parts["inputs"] = in.inputs_digest;
   for (const auto& [stage, record] : in.stages)
     parts["stage " + std::to_string(stage)] = record.content_key;

@@ -531,7 +531,6 @@ class Lowerer {
       step.base_stage = remap(stage_map, step.base_stage);
       step.from_stage = remap(stage_map, step.from_stage);
       for (RunMount& mount : step.mounts) mount.from_stage = remap(stage_map, mount.from_stage);
-      step.key_text = StepKeyText(step);
     }
     graph_.steps.resize(next_step);
     out.steps = std::move(graph_.steps);

@@ -58,7 +58,6 @@ void ForEachStepField(Field&& field) {
   field("inline_files", &Step::inline_files, kUnlessDefault, kPart);
   field("instruction", &Step::instruction, kAlways, kPart);
   field("keep_git_dir", &Step::keep_git_dir, kUnlessDefault, kPart);
-  field("key_text", &Step::key_text, kAlways, kNotPart);
   field("kind", &Step::kind, kAlways, kPart);
   field("labels", &Step::labels, kUnlessDefault, kPart);
   field("line", &Step::line, kAlways, kNotPart);

@@ -63,9 +63,6 @@ struct Step {
   std::string instruction;  ///< canonical keyword: FROM, RUN, COPY, ENV, ...
   std::string text;         ///< the instruction after expansion, as shown to users and in history
   int line = 0;             ///< 1-based Dockerfile line
-  /// Everything static that decides the result, canonical: instruction after expansion, flags,
-  /// heredocs, the values of the build args it uses. Part of the cache key.
-  std::string key_text;
   std::map<std::string, std::string> build_args;  ///< build args the step uses, with values
 
   // FROM
@@ -144,7 +141,7 @@ const char* StepKindName(StepKind kind);
 // The JSON form used by `kiln graph --format json` and by the graph files ninja's edges read,
 // one description per type. Objects come out with their keys sorted. RunMount, Healthcheck,
 // InlineFile, Stage and StepGraph have every field written. A Step's id, stage, parent, kind,
-// instruction, text, line and key_text are always written; its other fields only when they
+// instruction, text and line are always written; its other fields only when they
 // differ from their default, which reading restores. So `StepGraphFromJson(StepGraphToJson(g))`
 // equals `g`. Reading a step kind that has no name throws std::invalid_argument.
 void to_json(nlohmann::json& json, StepKind kind);
@@ -174,9 +171,10 @@ void WriteStepGraphJson(const StepGraph& graph, int indent,
 /// (indent -1, compact).
 std::string StepGraphJsonText(const StepGraph& graph, int indent = -1);
 
-/// The canonical text of everything static in `step` that decides its result, for its cache
-/// key (Step::key_text): the step's JSON form without what does not: its id, stage, parent,
-/// line and shown text (key_text itself too), and run_env (build_args holds the values that
+/// The canonical text of everything static in `step` that decides its result (instruction after
+/// expansion, flags, heredocs, the values of the build args it uses), for its cache key; derived
+/// when needed, never stored. The step's JSON form without what does not decide the result: its
+/// id, stage, parent, line and shown text, and run_env (build_args holds the values that
 /// matter; undeclared proxies do not). Stage indexes (base_stage, from_stage, a mount's
 /// from_stage) become `true` when set: another target of the same Dockerfile numbers the stages
 /// differently, and the stages' results enter the key through the engine.

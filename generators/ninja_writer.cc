@@ -228,7 +228,7 @@ std::vector<std::string> StepEdgeKeys(const StepGraph& graph) {
       const Step& step = graph.steps[id];
       KeyBuilder key;
       key.Add(step.parent >= 0 ? keys[step.parent] : "").Add(StepKindName(step.kind));
-      key.Add(step.key_text).Add(step.base_image).Add(step.from_image);
+      key.Add(StepKeyText(step)).Add(step.base_image).Add(step.from_image);
       key.Add(InputSetKey(graph, step));
       for (int s : StagesRead(step)) key.Add(keys[LastStepOf(graph, s)]);
       keys[id] = key.Hex();

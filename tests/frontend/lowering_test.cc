@@ -413,12 +413,12 @@ TEST_CASE("Base image env is used for expansion", "[lowering]") {
   CHECK(graph.steps[1].build_args.empty());
 }
 
-TEST_CASE("key_text is stable, ignores lines, and follows used arg values", "[lowering]") {
+TEST_CASE("the key text is stable, ignores lines, and follows used arg values", "[lowering]") {
   const std::string dockerfile =
       "FROM alpine\nARG V=1\nARG W=1\nCOPY $W /w\nRUN echo hi\nLABEL a=b\n";
   auto keys = [](const StepGraph& g) {
     std::vector<std::string> out;
-    for (const Step& step : g.steps) out.push_back(step.key_text);
+    for (const Step& step : g.steps) out.push_back(StepKeyText(step));
     return out;
   };
   auto with = [&](std::map<std::string, std::string> args, const std::string& text) {
@@ -445,7 +445,7 @@ TEST_CASE("key_text is stable, ignores lines, and follows used arg values", "[lo
   CHECK_THAT(base[2], !Catch::Matchers::Contains("\"line\""));
 }
 
-TEST_CASE("key_text changes with every field that decides the result", "[lowering]") {
+TEST_CASE("the key text changes with every field that decides the result", "[lowering]") {
   // Each Dockerfile differs from the first in one thing; every key must differ.
   const std::vector<std::string> runs = {
       "RUN echo hi",
@@ -478,7 +478,7 @@ TEST_CASE("key_text changes with every field that decides the result", "[lowerin
   for (const std::string& line : runs) {
     const StepGraph g = Lower("FROM alpine AS base\nFROM base\n" + line + "\n");
     INFO(line);
-    const std::string key = g.steps.back().key_text;
+    const std::string key = StepKeyText(g.steps.back());
     CHECK(keys.insert(key).second);
     CHECK_THAT(key, !Catch::Matchers::Contains("\"line\""));
   }
@@ -486,10 +486,10 @@ TEST_CASE("key_text changes with every field that decides the result", "[lowerin
   const StepGraph a = Lower("FROM alpine AS x\nFROM scratch\nCOPY --from=x a /b\n");
   const StepGraph b =
       Lower("FROM alpine AS y\nFROM alpine AS x\nFROM scratch\nCOPY --from=x a /b\n");
-  CHECK(a.steps.back().key_text == b.steps.back().key_text);
+  CHECK(StepKeyText(a.steps.back()) == StepKeyText(b.steps.back()));
   // Moving text between fields changes the key.
-  CHECK(Lower("FROM scratch\nENV a=bc\n").steps[1].key_text !=
-        Lower("FROM scratch\nENV ab=c\n").steps[1].key_text);
+  CHECK(StepKeyText(Lower("FROM scratch\nENV a=bc\n").steps[1]) !=
+        StepKeyText(Lower("FROM scratch\nENV ab=c\n").steps[1]));
 }
 
 TEST_CASE("A secret mount with env= and no target keeps an empty target", "[lowering]") {

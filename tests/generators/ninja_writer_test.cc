@@ -14,8 +14,9 @@ Step MakeStep(int id, int stage, int parent, StepKind kind, std::string text) {
   s.stage = stage;
   s.parent = parent;
   s.kind = kind;
+  s.instruction = text.substr(0, text.find(' '));
   s.text = text;
-  s.key_text = text;
+  s.value = text;  // distinct texts make distinct key texts
   return s;
 }
 
@@ -135,7 +136,7 @@ TEST_CASE("build.ninja has hashing, step and image edges with restat", "[ninja_w
 TEST_CASE("identical steps of two images are one edge", "[ninja_writer]") {
   StepGraph a = TwoStageGraph();
   StepGraph b = TwoStageGraph();
-  b.steps[4].key_text = b.steps[4].text = "RUN make other";
+  b.steps[4].value = b.steps[4].text = "RUN make other";
   const std::string text = WriteNinjaFile(
       {{"a", "graphs/a.json", &a, "images/a.iid"}, {"b", "graphs/b.json", &b, "images/b.iid"}},
       {"/usr/bin/kiln", "/b", {}, {}, 2});
