@@ -17,16 +17,8 @@ using test::ReadTextFile;
 using test::TreeEntries;
 using testing::TempDir;
 
-/// The busybox layers, built once for all tests; null (with a warning) when containers cannot
-/// run on this machine.
 const test::BusyboxLayers* Busybox() {
-  static std::optional<std::string> missing = test::ContainerPrerequisiteMissing();
-  if (missing) {
-    WARN("skipping container test: " << *missing);
-    return nullptr;
-  }
-  static auto layers = std::make_unique<test::BusyboxLayers>();
-  return layers.get();
+  return test::SharedBusyboxLayers();
 }
 
 struct Captured {

@@ -29,13 +29,7 @@ RunMount Mount(const std::string& type, const std::string& target,
 }
 
 const test::BusyboxLayers* Busybox() {
-  static std::optional<std::string> missing = test::ContainerPrerequisiteMissing();
-  if (missing) {
-    WARN("skipping container test: " << *missing);
-    return nullptr;
-  }
-  static auto layers = std::make_unique<test::BusyboxLayers>();
-  return layers.get();
+  return test::SharedBusyboxLayers();
 }
 
 /// Runs `script` with `mounts`; returns the output and checks nothing leaked into the layer.

@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "engine/run/container_runtime.h"
 #include "tests/support/temp_dir.h"
@@ -79,5 +82,17 @@ class BusyboxLayers {
   testing::TempDir scratch_;
   std::vector<std::filesystem::path> layers_;
 };
+
+/// The busybox layers, built once for all tests of the program; null, with a printed reason,
+/// when containers cannot run on this machine (the test then returns early).
+inline const BusyboxLayers* SharedBusyboxLayers() {
+  static const std::optional<std::string> missing = ContainerPrerequisiteMissing();
+  if (missing) {
+    WARN("skipping container test: " << *missing);
+    return nullptr;
+  }
+  static const auto layers = std::make_unique<BusyboxLayers>();
+  return layers.get();
+}
 
 }  // namespace kiln::test
