@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <sstream>
 
 #include "tests/engine/run/runtime_test_support.h"
 
@@ -122,14 +123,17 @@ TEST_CASE("exit codes propagate and the output tail keeps the last 30 lines", "[
 
 /// The ids of the containers the runtime knows that this process created.
 std::vector<std::string> OurContainers() {
+  std::string listing;
+  ProcessSpec spec;
+  spec.argv = {"runc", "list", "-q"};
+  spec.on_stdout = [&](std::string_view chunk) { listing.append(chunk); };
+  spec.on_stderr = [](std::string_view) {};
+  RunProcess(std::move(spec));
   std::vector<std::string> ids;
-  FILE* list = ::popen("runc list -q 2>/dev/null", "r");
-  REQUIRE(list != nullptr);
-  char line[256];
   const std::string ours = "kiln-" + std::to_string(::getpid()) + "-";
-  while (std::fgets(line, sizeof line, list))
-    if (std::string(line).rfind(ours, 0) == 0) ids.emplace_back(line);
-  ::pclose(list);
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(ours, 0) == 0) ids.push_back(line);
   return ids;
 }
 

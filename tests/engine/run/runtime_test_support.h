@@ -16,6 +16,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/base/subprocess.h"
 #include "engine/run/container_runtime.h"
 #include "tests/support/temp_dir.h"
 
@@ -50,7 +51,13 @@ inline bool IsWhiteoutAt(const std::filesystem::path& path) {
 inline std::optional<std::string> ContainerPrerequisiteMissing() {
   if (::geteuid() != 0) return "not running as root";
   if (::access("/bin/busybox", X_OK) != 0) return "/bin/busybox (busybox-static) is missing";
-  if (std::system("runc --version >/dev/null 2>&1") != 0) return "runc is not installed";
+  try {
+    ProcessSpec probe;
+    probe.argv = {"runc", "--version"};
+    if (ExitCode(RunProcess(std::move(probe))) != 0) return "runc does not run";
+  } catch (const ProcessError&) {
+    return "runc is not installed";
+  }
   return std::nullopt;
 }
 

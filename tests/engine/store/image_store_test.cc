@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/base/subprocess.h"
 #include "engine/store/step_cache.h"
 #include "engine/store/store_maintenance.h"
 #include "tests/engine/store/store_test_support.h"
@@ -364,15 +365,13 @@ struct CommandResult {
   std::string output;
 };
 
+/// Runs `command` through /bin/sh; its stdout and stderr together.
 CommandResult RunCommand(const std::string& command) {
   CommandResult result{-1, {}};
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  result.status = ::pclose(pipe);
+  ProcessSpec spec;
+  spec.argv = {"/bin/sh", "-c", command};
+  spec.on_stdout = [&](std::string_view chunk) { result.output.append(chunk); };
+  result.status = ExitCode(RunProcess(std::move(spec)));
   return result;
 }
 
