@@ -11,6 +11,7 @@
 #include "engine/context/copy_plan.h"
 #include "engine/layers/layer_applier.h"
 #include "engine/layers/layer_writer.h"
+#include "engine/layers/libarchive_api.h"
 #include "engine/run/container_runtime.h"
 #include "engine/run/overlay_mount.h"
 #include "engine/run/run_mounts.h"
@@ -130,6 +131,10 @@ class StepRun {
         return record;
       }
     }
+    // Steps that may write a layer: loading libarchive overlaps the copy or the container run.
+    if (step_.kind == StepKind::kRun || step_.kind == StepKind::kCopy ||
+        step_.kind == StepKind::kAdd)
+      PreloadLibArchive();
     Image image = LoadImage(store_, in_.parent ? in_.parent->image_id : "");
     switch (step_.kind) {
       case StepKind::kRun:

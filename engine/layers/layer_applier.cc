@@ -1,7 +1,5 @@
 #include "engine/layers/layer_applier.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,6 +22,7 @@
 #include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
 #include "engine/layers/archive_ptr.h"
+#include "engine/layers/libarchive_api.h"
 
 namespace kiln {
 namespace {
@@ -139,17 +138,17 @@ class Applier {
   }
 
   void Apply(const std::filesystem::path& tar_path) {
-    ArchivePtr ar(archive_read_new());
+    ArchivePtr ar(LibArchive().read_new());
     if (!ar) throw std::bad_alloc();
-    archive_read_support_filter_all(ar.get());
+    LibArchive().read_support_filter_all(ar.get());
     // Layers are tars (OCI image spec); "empty" accepts a zero-byte layer.
-    archive_read_support_format_tar(ar.get());
-    archive_read_support_format_empty(ar.get());
-    if (archive_read_open_filename(ar.get(), tar_path.c_str(), 1 << 20) != ARCHIVE_OK)
+    LibArchive().read_support_format_tar(ar.get());
+    LibArchive().read_support_format_empty(ar.get());
+    if (LibArchive().read_open_filename(ar.get(), tar_path.c_str(), 1 << 20) != ARCHIVE_OK)
       throw LayerError("cannot open layer " + tar_path.string() + ": " + ArchiveError(ar.get()));
     archive_entry* e = nullptr;
     int r;
-    while ((r = archive_read_next_header(ar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    while ((r = LibArchive().read_next_header(ar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
       ApplyEntry(ar.get(), e);
     if (r != ARCHIVE_EOF)
       throw LayerError("cannot read layer " + tar_path.string() + ": " + ArchiveError(ar.get()));
@@ -158,11 +157,11 @@ class Applier {
 
  private:
   static std::string ArchiveError(archive* ar) {
-    return archive_error_string(ar) ? archive_error_string(ar) : "unknown error";
+    return LibArchive().error_string(ar) ? LibArchive().error_string(ar) : "unknown error";
   }
 
   void ApplyEntry(archive* ar, archive_entry* e) {
-    const char* raw = archive_entry_pathname(e);
+    const char* raw = LibArchive().entry_pathname(e);
     if (!raw) throw LayerError("layer entry without a name");
     entry_ = raw;
     const std::vector<std::string> comps = CleanName(entry_, entry_, "path");
@@ -174,10 +173,10 @@ class Applier {
     }
     Dir parent = *Resolve(comps, comps.size() - 1, true);
     const std::string path = JoinPath(parent.path, base);
-    if (const char* target = archive_entry_hardlink(e)) {
+    if (const char* target = LibArchive().entry_hardlink(e)) {
       MakeHardLink(parent, base, target);
     } else {
-      switch (archive_entry_filetype(e)) {
+      switch (LibArchive().entry_filetype(e)) {
         case AE_IFDIR:
           MakeDirectory(e, parent, base, path);
           break;
@@ -354,7 +353,7 @@ class Applier {
       SetOpaque(Dir{UniqueFd(::dup(fd.get())), path}, base);
     // Mode and mtime last: writing the children would change the mtime, and a read-only mode
     // would stop them from being written.
-    directories_.push_back({path, archive_entry_perm(e), Times(e)});
+    directories_.push_back({path, LibArchive().entry_perm(e), Times(e)});
   }
 
   void MakeFile(archive* ar, archive_entry* e, const Dir& parent, const std::string& base) {
@@ -366,7 +365,7 @@ class Applier {
     size_t size = 0;
     la_int64_t offset = 0;
     int r;
-    while ((r = archive_read_data_block(ar, &buf, &size, &offset)) == ARCHIVE_OK ||
+    while ((r = LibArchive().read_data_block(ar, &buf, &size, &offset)) == ARCHIVE_OK ||
            r == ARCHIVE_WARN) {
       const char* p = static_cast<const char*>(buf);
       while (size > 0) {
@@ -382,10 +381,10 @@ class Applier {
     }
     if (r != ARCHIVE_EOF) throw EntryError(entry_, "cannot read data: " + ArchiveError(ar));
     // A sparse file may end in a hole that no data block covers.
-    if (archive_entry_size_is_set(e) && ::ftruncate(fd.get(), archive_entry_size(e)) != 0)
+    if (LibArchive().entry_size_is_set(e) && ::ftruncate(fd.get(), LibArchive().entry_size(e)) != 0)
       throw EntryError(entry_, ErrnoMessage("cannot size file"));
     Chown(e, fd.get(), "", AT_EMPTY_PATH);
-    if (::fchmod(fd.get(), archive_entry_perm(e)) != 0)
+    if (::fchmod(fd.get(), LibArchive().entry_perm(e)) != 0)
       throw EntryError(entry_, ErrnoMessage("cannot set mode"));
     SetXattrs(e, fd.get(), "");  // after chown, which drops security.capability
     const auto times = Times(e);
@@ -394,7 +393,7 @@ class Applier {
   }
 
   void MakeSymlink(archive_entry* e, const Dir& parent, const std::string& base) {
-    const char* target = archive_entry_symlink(e);
+    const char* target = LibArchive().entry_symlink(e);
     if (!target) throw EntryError(entry_, "symlink without a target");
     Clear(parent, base, false);
     if (::symlinkat(target, parent.fd.get(), base.c_str()) != 0)
@@ -404,10 +403,11 @@ class Applier {
 
   void MakeNode(archive_entry* e, const Dir& parent, const std::string& base) {
     Clear(parent, base, false);
-    const mode_t type = archive_entry_filetype(e);
-    const dev_t dev =
-        type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-    if (::mknodat(parent.fd.get(), base.c_str(), type | archive_entry_perm(e), dev) != 0) {
+    const mode_t type = LibArchive().entry_filetype(e);
+    const dev_t dev = type == AE_IFIFO ? 0
+                                       : makedev(LibArchive().entry_rdevmajor(e),
+                                                 LibArchive().entry_rdevminor(e));
+    if (::mknodat(parent.fd.get(), base.c_str(), type | LibArchive().entry_perm(e), dev) != 0) {
       // Without privileges devices cannot be created; rootless unpacking skips them like others do.
       if (errno == EPERM && ::geteuid() != 0) return;
       throw EntryError(entry_, ErrnoMessage("cannot create device node"));
@@ -418,9 +418,9 @@ class Applier {
   // Owner, mode (umask-free), xattrs and times of a symlink or node, never following it.
   void FinishNode(archive_entry* e, const Dir& parent, const std::string& base, bool set_mode) {
     Chown(e, parent.fd.get(), base.c_str(), AT_SYMLINK_NOFOLLOW);
-    if (set_mode && ::fchmodat(parent.fd.get(), base.c_str(), archive_entry_perm(e), 0) != 0)
+    if (set_mode && ::fchmodat(parent.fd.get(), base.c_str(), LibArchive().entry_perm(e), 0) != 0)
       throw EntryError(entry_, ErrnoMessage("cannot set mode"));
-    if (archive_entry_xattr_count(e) > 0) {
+    if (LibArchive().entry_xattr_count(e) > 0) {
       const std::string proc = "/proc/self/fd/" + std::to_string(parent.fd.get()) + "/" + base;
       SetXattrs(e, -1, proc);
     }
@@ -450,19 +450,19 @@ class Applier {
 
   void Chown(archive_entry* e, int fd, const char* name, int flags) {
     if (::geteuid() != 0) return;  // only root can give files away
-    if (::fchownat(fd, name, static_cast<uid_t>(archive_entry_uid(e)),
-                   static_cast<gid_t>(archive_entry_gid(e)), flags) != 0)
+    if (::fchownat(fd, name, static_cast<uid_t>(LibArchive().entry_uid(e)),
+                   static_cast<gid_t>(LibArchive().entry_gid(e)), flags) != 0)
       throw EntryError(entry_, ErrnoMessage("cannot set owner"));
   }
 
   // Sets the entry's xattrs on `fd`, or on `path` (not followed) when fd < 0. Overlay xattrs from
   // the tar are dropped: only whiteout entries may steer overlayfs.
   void SetXattrs(archive_entry* e, int fd, const std::string& path) {
-    archive_entry_xattr_reset(e);
+    LibArchive().entry_xattr_reset(e);
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    while (LibArchive().entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
       if (std::string_view(name).starts_with("trusted.overlay.")) continue;
       const int r = fd >= 0 ? ::fsetxattr(fd, name, value, size, 0)
                             : ::lsetxattr(path.c_str(), name, value, size, 0);
@@ -473,10 +473,11 @@ class Applier {
   }
 
   static std::array<timespec, 2> Times(archive_entry* e) {
-    const timespec mtime{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
-    const timespec atime = archive_entry_atime_is_set(e)
-                               ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)}
-                               : mtime;
+    const timespec mtime{LibArchive().entry_mtime(e), LibArchive().entry_mtime_nsec(e)};
+    const timespec atime =
+        LibArchive().entry_atime_is_set(e)
+            ? timespec{LibArchive().entry_atime(e), LibArchive().entry_atime_nsec(e)}
+            : mtime;
     return {atime, mtime};
   }
 

@@ -1,7 +1,5 @@
 #include "engine/layers/layer_writer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,6 +21,7 @@
 #include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
 #include "engine/layers/archive_ptr.h"
+#include "engine/layers/libarchive_api.h"
 
 namespace kiln {
 namespace {
@@ -46,7 +45,7 @@ constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 using EntryPtr = ArchiveEntryPtr;
 
 EntryPtr NewEntry() {
-  EntryPtr entry(archive_entry_new());
+  EntryPtr entry(LibArchive().entry_new());
   if (!entry) throw std::bad_alloc();
   return entry;
 }
@@ -187,20 +186,21 @@ struct LayerWriter::Impl {
   Impl(int fd, LayerOptions o) : out_fd(fd), opts(std::move(o)) {
     ScopedUtf8Locale locale;
     out_buf.reserve(kOutBufferSize);
-    ar = archive_write_new();
+    ar = LibArchive().write_new();
     if (!ar) throw std::bad_alloc();
     // No blocking by libarchive: the callback buffers, and the archive ends right after its two
     // zero blocks instead of being padded to 10 KiB.
-    if (archive_write_set_format_pax_restricted(ar) != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(ar, 0) != ARCHIVE_OK ||
-        archive_write_open(ar, this, nullptr, &Impl::WriteCallback, nullptr) != ARCHIVE_OK) {
-      const std::string message = archive_error_string(ar) ? archive_error_string(ar) : "unknown";
-      archive_write_free(ar);
+    if (LibArchive().write_set_format_pax_restricted(ar) != ARCHIVE_OK ||
+        LibArchive().write_set_bytes_per_block(ar, 0) != ARCHIVE_OK ||
+        LibArchive().write_open(ar, this, nullptr, &Impl::WriteCallback, nullptr) != ARCHIVE_OK) {
+      const std::string message =
+          LibArchive().error_string(ar) ? LibArchive().error_string(ar) : "unknown";
+      LibArchive().write_free(ar);
       throw LayerError("cannot start layer tar: " + message);
     }
   }
   ~Impl() {
-    if (ar) archive_write_free(ar);
+    if (ar) LibArchive().write_free(ar);
   }
 
   static la_ssize_t WriteCallback(archive*, void* self, const void* data, size_t n) {
@@ -246,7 +246,7 @@ struct LayerWriter::Impl {
     if (write_errno)
       reason += std::string("cannot write the layer: ") + std::strerror(write_errno);
     else
-      reason += archive_error_string(ar) ? archive_error_string(ar) : "unknown error";
+      reason += LibArchive().error_string(ar) ? LibArchive().error_string(ar) : "unknown error";
     if (entry.empty()) throw LayerError(reason);
     throw EntryError(entry, reason);
   }
@@ -261,23 +261,23 @@ struct LayerWriter::Impl {
 
   void WriteHeader(const std::string& entry, archive_entry* e) {
     // Warnings (e.g. a name libarchive cannot translate) still produce a deterministic header.
-    if (archive_write_header(ar, e) < ARCHIVE_WARN) ThrowArchive(entry, "cannot write header");
+    if (LibArchive().write_header(ar, e) < ARCHIVE_WARN) ThrowArchive(entry, "cannot write header");
   }
 
   void SetMetadata(archive_entry* e, const EntryMetadata& meta, mode_t type) {
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, meta.mode & 07777);
-    archive_entry_set_uid(e, meta.uid);
-    archive_entry_set_gid(e, meta.gid);
-    archive_entry_set_mtime(e, Clamp(meta.mtime), 0);
+    LibArchive().entry_set_filetype(e, type);
+    LibArchive().entry_set_perm(e, meta.mode & 07777);
+    LibArchive().entry_set_uid(e, meta.uid);
+    LibArchive().entry_set_gid(e, meta.gid);
+    LibArchive().entry_set_mtime(e, Clamp(meta.mtime), 0);
   }
 
   void AddEmptyFile(const std::string& name, const EntryMetadata& meta) {
     CheckOpen(name);
     EntryPtr e = NewEntry();
-    archive_entry_copy_pathname(e.get(), name.c_str());
+    LibArchive().entry_copy_pathname(e.get(), name.c_str());
     SetMetadata(e.get(), meta, AE_IFREG);
-    archive_entry_set_size(e.get(), 0);
+    LibArchive().entry_set_size(e.get(), 0);
     WriteHeader(name, e.get());
   }
 
@@ -295,7 +295,7 @@ struct LayerWriter::Impl {
   void AddDirectory(const std::string& name, const EntryMetadata& meta) {
     CheckOpen(name);
     EntryPtr e = NewEntry();
-    archive_entry_copy_pathname(e.get(), (name.ends_with('/') ? name : name + "/").c_str());
+    LibArchive().entry_copy_pathname(e.get(), (name.ends_with('/') ? name : name + "/").c_str());
     SetMetadata(e.get(), meta, AE_IFDIR);
     WriteHeader(name, e.get());
   }
@@ -313,7 +313,7 @@ struct LayerWriter::Impl {
   /// A new entry named `name` (directories get their trailing slash) with `meta`.
   EntryPtr StartEntry(const std::string& name, const struct stat& st, const EntryMetadata& meta) {
     EntryPtr e = NewEntry();
-    archive_entry_copy_pathname(
+    LibArchive().entry_copy_pathname(
         e.get(), (S_ISDIR(st.st_mode) && !name.ends_with('/') ? name + "/" : name).c_str());
     SetMetadata(e.get(), meta, st.st_mode & S_IFMT);
     return e;
@@ -324,10 +324,11 @@ struct LayerWriter::Impl {
     CheckOpen(name);
     EntryPtr e = StartEntry(name, ahead.st, TarMetadata(ahead.st));
     for (const Xattr& x : ahead.xattrs)
-      archive_entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
-    archive_entry_set_size(e.get(), static_cast<int64_t>(ahead.data.size()));
+      LibArchive().entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
+    LibArchive().entry_set_size(e.get(), static_cast<int64_t>(ahead.data.size()));
     WriteHeader(name, e.get());
-    if (!ahead.data.empty() && archive_write_data(ar, ahead.data.data(), ahead.data.size()) < 0)
+    if (!ahead.data.empty() &&
+        LibArchive().write_data(ar, ahead.data.data(), ahead.data.size()) < 0)
       ThrowArchive(name, "cannot write data");
   }
 
@@ -350,9 +351,9 @@ struct LayerWriter::Impl {
     if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
       auto [it, inserted] = first_names.try_emplace({st.st_dev, st.st_ino}, name);
       if (!inserted) {
-        archive_entry_set_filetype(e.get(), AE_IFREG);
-        archive_entry_copy_hardlink(e.get(), it->second.c_str());
-        archive_entry_set_size(e.get(), 0);
+        LibArchive().entry_set_filetype(e.get(), AE_IFREG);
+        LibArchive().entry_copy_hardlink(e.get(), it->second.c_str());
+        LibArchive().entry_set_size(e.get(), 0);
         WriteHeader(name, e.get());
         return {};
       }
@@ -368,15 +369,15 @@ struct LayerWriter::Impl {
     }
     bool opaque = false;
     for (const Xattr& x : ReadXattrs(name, {fd.get(), path}, opts.overlay_upper, &opaque))
-      archive_entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
+      LibArchive().entry_xattr_add_entry(e.get(), x.name.c_str(), x.value.data(), x.value.size());
 
     if (S_ISLNK(st.st_mode)) {
-      archive_entry_copy_symlink(e.get(), ReadLink(name, at, st).c_str());
+      LibArchive().entry_copy_symlink(e.get(), ReadLink(name, at, st).c_str());
     } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      archive_entry_set_rdevmajor(e.get(), major(st.st_rdev));
-      archive_entry_set_rdevminor(e.get(), minor(st.st_rdev));
+      LibArchive().entry_set_rdevmajor(e.get(), major(st.st_rdev));
+      LibArchive().entry_set_rdevminor(e.get(), minor(st.st_rdev));
     } else if (S_ISREG(st.st_mode)) {
-      archive_entry_set_size(e.get(), st.st_size);
+      LibArchive().entry_set_size(e.get(), st.st_size);
     }
     WriteHeader(name, e.get());
     if (S_ISREG(st.st_mode)) {
@@ -410,7 +411,7 @@ struct LayerWriter::Impl {
         throw EntryError(name, ErrnoMessage("cannot read " + path));
       }
       if (n == 0) throw EntryError(name, path + " shrank while it was being written to the layer");
-      if (archive_write_data(ar, read_buf.get(), static_cast<size_t>(n)) < 0)
+      if (LibArchive().write_data(ar, read_buf.get(), static_cast<size_t>(n)) < 0)
         ThrowArchive(name, "cannot write data");
       remaining -= static_cast<uint64_t>(n);
     }
@@ -504,7 +505,7 @@ struct LayerWriter::Impl {
   LayerBlob Finish() {
     if (finished) throw LayerError("the layer is already finished");
     finished = true;
-    if (archive_write_close(ar) != ARCHIVE_OK) ThrowArchive("", "cannot finish the layer");
+    if (LibArchive().write_close(ar) != ARCHIVE_OK) ThrowArchive("", "cannot finish the layer");
     if (!Flush()) ThrowArchive("", "cannot finish the layer");
     return {sha.Digest(), size};
   }
