@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/base/digest.h"
 #include "engine/base/hash.h"
 #include "engine/base/system_error.h"
 #include "frontend/step_graph.h"
@@ -31,12 +32,8 @@ std::string_view UrlPath(std::string_view url) {
 }
 
 void CheckDigestSyntax(const std::string& digest) {
-  const std::string_view prefix = "sha256:";
-  const bool valid = digest.size() == prefix.size() + 64 && digest.starts_with(prefix) &&
-                     std::all_of(digest.begin() + prefix.size(), digest.end(), [](char c) {
-                       return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
-                     });
-  if (!valid) {
+  const std::optional<Digest> parsed = Digest::TryParse(digest);
+  if (!parsed || !parsed->IsSha256()) {
     throw UrlFetchError("invalid checksum digest format \"" + digest +
                         "\": expected sha256:<64 lowercase hex digits>");
   }

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "engine/base/atomic_file.h"
+#include "engine/base/digest.h"
 #include "engine/base/hash.h"
-#include "engine/store/digest.h"
 #include "engine/store/oci_types.h"
 
 namespace kiln {

@@ -33,8 +33,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/base/digest.h"
 #include "engine/store/blob_store.h"
-#include "engine/store/digest.h"
 #include "engine/store/oci_types.h"
 #include "engine/store/reference.h"
 

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/store/digest.h"
+#include "engine/base/digest.h"
 
 namespace kiln {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/store/digest.h"
+#include "engine/base/digest.h"
 
 namespace kiln {
 namespace {

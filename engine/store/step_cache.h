@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/store/digest.h"
+#include "engine/base/digest.h"
 
 namespace kiln {
 

@@ -1,4 +1,4 @@
-#include "engine/store/digest.h"
+#include "engine/base/digest.h"
 
 #include <fcntl.h>
 #include <unistd.h>
