@@ -4,12 +4,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include "frontend/text.h"
+
 namespace kiln {
 namespace {
-
-bool IsSpace(char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r');
-}
 
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -18,11 +16,6 @@ std::string_view TrimSpace(std::string_view s) {
 }
 
 /// Length of the UTF-8 sequence starting at s[i] (1 for invalid bytes).
-size_t RuneLength(std::string_view s, size_t i) {
-  size_t n = 1;
-  while (i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
-  return n;
-}
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> parts;

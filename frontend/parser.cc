@@ -15,9 +15,6 @@ namespace {
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 /// Go's unicode.IsSpace restricted to ASCII: what BuildKit trims lines and words with.
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
 
 /// BuildKit's reWhitespace `[\t\v\f\r ]+`: what separates keywords and plain words.
 bool IsBlank(char c) {

@@ -4,14 +4,13 @@
 #include <optional>
 #include <utility>
 
+#include "frontend/text.h"
+
 namespace kiln {
 namespace {
 
 constexpr int kEnd = -1;
 
-bool IsAsciiDigit(int c) {
-  return c >= '0' && c <= '9';
-}
 bool IsAsciiLetter(int c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -25,20 +24,12 @@ bool IsSpecialParam(int c) {
 }
 
 /// Go's unicode.IsSpace restricted to ASCII.
-bool IsSpace(char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r');
-}
 
 bool IsContinuationByte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
 /// Length of the UTF-8 sequence starting at s[i] (1 for invalid bytes).
-size_t RuneLength(std::string_view s, size_t i) {
-  size_t n = 1;
-  while (i + n < s.size() && IsContinuationByte(s[i + n])) ++n;
-  return n;
-}
 
 /// Word splitting as BuildKit's ProcessWords does it: characters that came from unquoted
 /// text or unquoted `$` expansions split on whitespace; quoted text and escaped characters

@@ -5,13 +5,19 @@
 #include <vector>
 
 namespace kiln {
-namespace {
+bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
-bool IsAsciiDigit(char c) {
+bool IsAsciiDigit(int c) {
   return c >= '0' && c <= '9';
 }
 
-}  // namespace
+size_t RuneLength(std::string_view s, size_t i) {
+  size_t n = 1;
+  while (i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
+  return n;
+}
 
 std::string Lower(std::string_view text) {
   std::string out(text);

@@ -14,6 +14,16 @@ std::string Lower(std::string_view text);
 /// `text` with ASCII letters in upper case ("copy" -> "COPY").
 std::string Upper(std::string_view text);
 
+/// True for the whitespace of the C locale: space, \t, \n, \v, \f, \r.
+bool IsSpace(char c);
+
+/// True for '0'..'9' (an int, so that a reader's end-of-input value is simply not a digit).
+bool IsAsciiDigit(int c);
+
+/// The length in bytes of the UTF-8 sequence that starts at s[i] (at least 1; a malformed
+/// sequence ends at the next byte that is not a continuation byte).
+size_t RuneLength(std::string_view s, size_t i);
+
 /// True when `text` is one or more ASCII digits.
 bool IsDigits(std::string_view text);
 

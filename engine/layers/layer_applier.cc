@@ -23,14 +23,12 @@
 #include "engine/base/unique_fd.h"
 #include "engine/layers/archive_ptr.h"
 #include "engine/layers/libarchive_api.h"
+#include "engine/layers/whiteout.h"
 
 namespace kiln {
 namespace {
 
 constexpr int kMaxSymlinks = 40;
-constexpr std::string_view kWhiteoutPrefix = ".wh.";
-constexpr std::string_view kWhiteoutMetaPrefix = ".wh..wh.";
-constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
 std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> parts;
@@ -63,10 +61,6 @@ std::vector<std::string> CleanName(const std::string& entry, const std::string& 
     clean.push_back(std::move(part));
   }
   return clean;
-}
-
-bool IsWhiteoutDevice(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == 0;
 }
 
 // The names in a directory, read completely before the caller changes it.

@@ -22,6 +22,7 @@
 #include "engine/base/unique_fd.h"
 #include "engine/layers/archive_ptr.h"
 #include "engine/layers/libarchive_api.h"
+#include "engine/layers/whiteout.h"
 
 namespace kiln {
 namespace {
@@ -39,8 +40,6 @@ constexpr off_t kSequentialHintSize = 1 << 20;
 constexpr off_t kReadAheadMaxSize = 64 << 10;
 constexpr size_t kReadAheadMinEntries = 32;
 constexpr size_t kReadAheadChunk = 256;
-constexpr const char* kWhiteoutPrefix = ".wh.";
-constexpr const char* kOpaqueMarker = ".wh..wh..opq";
 
 using EntryPtr = ArchiveEntryPtr;
 
@@ -164,10 +163,6 @@ ReadAhead ReadFileAhead(const DiskEntry& at, bool overlay_upper) {
   return ahead;
 }
 
-bool IsWhiteoutDevice(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == 0;
-}
-
 }  // namespace
 
 struct LayerWriter::Impl {
@@ -283,13 +278,13 @@ struct LayerWriter::Impl {
 
   void AddWhiteout(const std::string& name, const EntryMetadata& meta) {
     auto [dir, base] = SplitName(name);
-    AddEmptyFile(dir + kWhiteoutPrefix + base, meta);
+    AddEmptyFile(std::string(dir).append(kWhiteoutPrefix).append(base), meta);
   }
 
   void AddOpaque(const std::string& dir, const EntryMetadata& meta) {
     std::string prefix = dir;
     if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-    AddEmptyFile(prefix + kOpaqueMarker, meta);
+    AddEmptyFile(prefix.append(kOpaqueMarker), meta);
   }
 
   void AddDirectory(const std::string& name, const EntryMetadata& meta) {
@@ -422,7 +417,7 @@ struct LayerWriter::Impl {
     if (opts.overlay_upper) {
       struct stat st;
       if (::fstatat(dir_fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && IsWhiteoutDevice(st))
-        return kWhiteoutPrefix + child;
+        return std::string(kWhiteoutPrefix).append(child);
     }
     return child;
   }

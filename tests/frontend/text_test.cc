@@ -49,5 +49,28 @@ TEST_CASE("EditDistance counts a swap of neighbours as one edit", "[text]") {
   CHECK(EditDistance("kitten", "sitting") == 3);
 }
 
+TEST_CASE("IsSpace is the C locale's whitespace and nothing else", "[text]") {
+  for (char c : std::string(" \t\n\v\f\r")) CHECK(IsSpace(c));
+  for (char c : std::string("a0_\x1f\x7f")) CHECK_FALSE(IsSpace(c));
+  CHECK_FALSE(IsSpace('\xa0'));  // a byte of a UTF-8 no-break space is not ASCII whitespace
+}
+
+TEST_CASE("IsAsciiDigit takes a reader's end-of-input value too", "[text]") {
+  CHECK(IsAsciiDigit('0'));
+  CHECK(IsAsciiDigit('9'));
+  CHECK_FALSE(IsAsciiDigit('a'));
+  CHECK_FALSE(IsAsciiDigit(-1));
+}
+
+TEST_CASE("RuneLength spans one UTF-8 sequence", "[text]") {
+  const std::string text = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z";  // a é € 😀 z
+  CHECK(RuneLength(text, 0) == 1);
+  CHECK(RuneLength(text, 1) == 2);
+  CHECK(RuneLength(text, 3) == 3);
+  CHECK(RuneLength(text, 6) == 4);
+  CHECK(RuneLength(text, 10) == 1);
+  CHECK(RuneLength("\xc3", 0) == 1);  // cut short at the end of the text
+}
+
 }  // namespace
 }  // namespace kiln
