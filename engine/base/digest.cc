@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-#include <system_error>
 
 #include "engine/base/hash.h"
+#include "engine/base/system_error.h"
 #include "engine/base/unique_fd.h"
 
 namespace kiln {
@@ -77,9 +77,7 @@ Digest Digest::Of(Sha256& hash) {
 
 Digest Digest::OfFile(const std::filesystem::path& path) {
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
-  }
+  if (!fd.valid()) ThrowErrno("cannot open", path);
   Sha256 hash;
   constexpr size_t kBufferSize = 1 << 20;
   // Not value-initialized: small blobs then touch one page of it, not 256.
@@ -87,9 +85,7 @@ Digest Digest::OfFile(const std::filesystem::path& path) {
   while (true) {
     const ssize_t n = ::read(fd.get(), buffer.get(), kBufferSize);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      throw std::system_error(errno, std::generic_category(), "cannot read " + path.string());
-    }
+    if (n < 0) ThrowErrno("cannot read", path);
     if (n == 0) break;
     hash.Update(buffer.get(), static_cast<size_t>(n));
   }

@@ -4,10 +4,14 @@
 
 namespace kiln {
 
+std::string ErrnoContext(std::string_view what, const std::filesystem::path& path) {
+  std::string context(what);
+  if (!path.empty()) context.append(" ").append(path.native());
+  return context;
+}
+
 std::string ErrnoMessage(std::string_view what, const std::filesystem::path& path, int error) {
-  std::string message(what);
-  if (!path.empty()) message.append(" ").append(path.native());
-  return message.append(": ").append(std::strerror(error));
+  return ErrnoContext(what, path).append(": ").append(std::strerror(error));
 }
 
 }  // namespace kiln

@@ -10,6 +10,9 @@
 
 namespace kiln {
 
+/// "<what> <path>", or "<what>" when `path` is empty: what failed, without the reason.
+std::string ErrnoContext(std::string_view what, const std::filesystem::path& path = {});
+
 /// "<what> <path>: <strerror(error)>"; "<what>: <strerror(error)>" when `path` is empty.
 std::string ErrnoMessage(std::string_view what, const std::filesystem::path& path = {},
                          int error = errno);
@@ -23,9 +26,7 @@ template <typename Error = std::system_error>
                              int error = errno) {
   if constexpr (std::is_same_v<Error, std::system_error>) {
     // system_error appends ": <reason>" itself.
-    std::string context(what);
-    if (!path.empty()) context += " " + path.string();
-    throw std::system_error(error, std::generic_category(), context);
+    throw std::system_error(error, std::generic_category(), ErrnoContext(what, path));
   } else {
     throw Error(ErrnoMessage(what, path, error));
   }

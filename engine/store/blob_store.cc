@@ -2,9 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <system_error>
-
+#include "engine/base/system_error.h"
 #include "engine/store/image_store.h"
 
 namespace kiln {
@@ -33,9 +31,8 @@ Descriptor BlobWriter::Commit(std::string_view media_type,
   d.media_type = media_type;
   if (raw_fd_used_) {
     struct stat st {};
-    if (::fstat(file_.fd(), &st) != 0) {
-      throw std::system_error(errno, std::generic_category(), "cannot stat a blob being written");
-    }
+    if (::fstat(file_.fd(), &st) != 0)
+      ThrowErrno("cannot stat the blob being written", file_.temp_path());
     d.size = st.st_size;
     file_.Sync();
     d.digest = expected_digest ? *expected_digest : Digest::OfFile(file_.temp_path());
